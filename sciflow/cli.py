@@ -1,0 +1,129 @@
+"""The ``sciflow`` command: ``validate``, ``bench`` and ``info``.
+
+``sciflow validate`` runs every validation case in ``validation/`` (each a folder holding a
+``validate.py`` that defines ``run(outdir) -> dict``) and writes a report — Markdown, PNG figures
+and a JSON of metrics — to ``validation/report/``. ``sciflow bench`` runs the scripts in
+``benchmarks/``; ``sciflow info`` prints versions and the JIT setting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+__all__ = ["main", "find_project_dir", "run_validation"]
+
+
+def find_project_dir(name: str, start: Path | None = None) -> Path:
+    """Locate ``validation/`` or ``benchmarks/``: in the working directory or its parents,
+    else beside the installed package (editable installs)."""
+    candidates = []
+    here = Path.cwd() if start is None else Path(start)
+    candidates += [p / name for p in (here, *here.parents)]
+    candidates.append(Path(__file__).resolve().parent.parent / name)
+    for c in candidates:
+        if c.is_dir():
+            return c
+    raise FileNotFoundError(f"no '{name}/' folder found from {here} or beside the package")
+
+
+def _load_case(path: Path):
+    spec = importlib.util.spec_from_file_location(f"sciflow_validation_{path.parent.name}", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def run_validation(validation_dir: Path | None = None, out: Path | None = None,
+                   only: list[str] | None = None, quick: bool = False) -> dict:
+    """Run every case and write ``report.md``, ``metrics.json`` and figures to ``out``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    vdir = Path(validation_dir) if validation_dir else find_project_dir("validation")
+    out = Path(out) if out else vdir / "report"
+    out.mkdir(parents=True, exist_ok=True)
+    cases = sorted(p for p in vdir.glob("*/validate.py") if p.parent.name != "report")
+    if only:
+        cases = [c for c in cases if c.parent.name in only]
+    results, lines = {}, ["# sciflow validation report", ""]
+    for case in cases:
+        name = case.parent.name
+        t0 = time.perf_counter()
+        try:
+            res = _load_case(case).run(out, quick=quick)
+            res.setdefault("passed", True)
+        except Exception as exc:  # a failing case is reported, not hidden
+            res = {"title": name, "passed": False, "markdown": f"**error**: `{exc!r}`",
+                   "metrics": {}, "figures": []}
+        res["wall_time_s"] = round(time.perf_counter() - t0, 3)
+        results[name] = res
+        status = "PASS" if res["passed"] else "FAIL"
+        lines += [f"## {res.get('title', name)} — {status}", "", res.get("markdown", ""), ""]
+        lines += [f"![{fig}]({fig})" for fig in res.get("figures", [])]
+        lines += ["", f"_wall time {res['wall_time_s']} s_", ""]
+        print(f"[{status}] {name} ({res['wall_time_s']} s)")
+    (out / "report.md").write_text("\n".join(lines))
+    metrics = {k: {"passed": v["passed"], "wall_time_s": v["wall_time_s"],
+                   **v.get("metrics", {})} for k, v in results.items()}
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=float))
+    print(f"report written to {out / 'report.md'}")
+    return results
+
+
+def _info() -> None:
+    import numpy
+    import scipy
+
+    from . import __version__
+    from ._jit import JIT_ENABLED
+
+    print(f"sciflow {__version__}")
+    print(f"python {platform.python_version()} on {platform.platform()}")
+    print(f"numpy {numpy.__version__}, scipy {scipy.__version__}")
+    for mod in ("numba", "sympy", "matplotlib", "torch", "dask"):
+        try:
+            m = __import__(mod)
+            print(f"{mod} {getattr(m, '__version__', '?')}")
+        except ImportError:
+            print(f"{mod}: not installed")
+    print(f"JIT enabled: {JIT_ENABLED} (SCIFLOW_DISABLE_JIT=1 turns it off)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sciflow", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    pv = sub.add_parser("validate", help="run validation/ and write validation/report/")
+    pv.add_argument("cases", nargs="*", help="case folders to run (default: all)")
+    pv.add_argument("--out", type=Path, default=None)
+    pv.add_argument("--dir", type=Path, default=None, help="the validation/ folder")
+    pv.add_argument("--quick", action="store_true", help="smaller problems (for tests)")
+    pb = sub.add_parser("bench", help="run the scripts in benchmarks/")
+    pb.add_argument("names", nargs="*", help="benchmark scripts to run (default: all)")
+    sub.add_parser("info", help="versions and settings")
+    args = parser.parse_args(argv)
+    if args.command == "validate":
+        res = run_validation(args.dir, args.out, args.cases or None, quick=args.quick)
+        return 0 if all(r["passed"] for r in res.values()) else 1
+    if args.command == "bench":
+        bdir = find_project_dir("benchmarks")
+        scripts = sorted(bdir.glob("bench_*.py"))
+        if args.names:
+            scripts = [s for s in scripts if any(n in s.stem for n in args.names)]
+        rc = 0
+        for s in scripts:
+            print(f"== {s.name}", flush=True)
+            rc |= subprocess.call([sys.executable, str(s)])
+        return rc
+    _info()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
