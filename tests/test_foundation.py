@@ -24,7 +24,8 @@ def _square(x):
 
 def test_version_and_lazy_import():
     assert isinstance(sciflow.__version__, str)
-    code = "import sys, sciflow; print(any(m in sys.modules for m in ('numba', 'torch', 'dask', 'scipy')))"
+    code = ("import sys, sciflow; "
+            "print(any(m in sys.modules for m in ('numba', 'torch', 'dask', 'scipy')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -129,7 +130,8 @@ def test_numpy_paths_work_without_torch_and_dask():
         import sciflow
         from sciflow.chromatography import Column, Analyte, simulate
         col = Column(20.0, 90e-6, 1e-6, 353.15, 4.01e5, 1.013e5, 2.3e-5, inlet_velocity=0.41)
-        ch = simulate(col, [Analyte('b', 579.0, 5.3)], np.linspace(0, 300, 3001), injection_time=4.0)
+        t = np.linspace(0, 300, 3001)
+        ch = simulate(col, [Analyte('b', 579.0, 5.3)], t, injection_time=4.0)
         assert ch.c.max() > 0
         from sciflow.parallel import map_tasks
         assert map_tasks(abs, [-1, 2]) == [1, 2]

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validate import check_nonnegative, check_positive, check_real
+from .._validate import check_nonnegative, check_positive
 
 __all__ = ["Column", "Analyte", "Chromatogram", "moments", "Moments"]
 

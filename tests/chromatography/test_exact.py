@@ -133,3 +133,26 @@ def test_simulate_rejects_bad_input(btex):
 def test_public_names():
     for name in ("Column", "Analyte", "simulate", "Chromatogram", "moments"):
         assert hasattr(gc, name)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(logA=st.floats(-1.0, 5.0), kd=st.floats(0.1, 100.0), tinj_frac=st.floats(0.05, 3.0))
+def test_pulse_response_properties(logA, kd, tinj_frac):
+    """For any A in [0.1, 1e5] and k_d: H is a CDF, the pulse conserves mass (its integral is
+    t_inj) and its mean is A/k_d + t_inj/2."""
+    A = 10.0**logA
+    sd = np.sqrt(2 * A) / kd + 1.0 / kd
+    tinj = tinj_frac * sd
+    tau = np.linspace(-tinj, A / kd + 14 * sd + 60 / kd + tinj, 40001)
+    H = exact.step_response(tau, A, kd)
+    assert np.all((H >= 0) & (H <= 1)) and np.all(np.diff(H) >= -1e-14)
+    y = exact.pulse_response(tau, 0.0, A, kd, tinj)
+    # the atom exp(-A) is a rectangle on [0, t_inj): integrate it exactly, the rest
+    # (continuous) by the trapezoidal rule
+    rect = np.exp(-A) * ((tau >= 0) & (tau < tinj))
+    area = np.exp(-A) * tinj + np.trapezoid(y - rect, tau)
+    assert area == pytest.approx(tinj, rel=2e-3)
