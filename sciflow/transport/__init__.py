@@ -1,0 +1,7 @@
+"""Discrete-ordinates (S_N) transport in 1-D slabs with DSA and Krylov acceleration."""
+
+from .problem import Material, Region, Slab
+from .quadrature import gauss_legendre
+from .iterate import TransportSolution, solve
+
+__all__ = ["Material", "Region", "Slab", "gauss_legendre", "solve", "TransportSolution"]

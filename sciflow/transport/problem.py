@@ -1,0 +1,256 @@
+"""Problem definition for 1-D slab transport: materials, regions and the slab.
+
+Units: lengths in cm, macroscopic cross sections in 1/cm, sources in particles/(cm^3 s)
+(any consistent set works). Scattering is expanded in Legendre polynomials:
+``sigma_s(mu0; g' -> g) = sum_l (2l+1)/2 sigma_s[l, g, g'] P_l(mu0)`` so that ``sigma_s[0]``
+is the total scattering cross section from g' to g.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._validate import check_choice, check_int, check_positive
+
+__all__ = ["Material", "Region", "Slab"]
+
+
+def _nonneg_array(name, value, shape=None):
+    try:
+        arr = np.array(value, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number or an array of numbers, got {value!r}") from None
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if shape is not None and arr.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
+    return arr
+
+
+@dataclass(frozen=True)
+class Material:
+    """Macroscopic cross sections of one material.
+
+    Parameters
+    ----------
+    sigma_t : float or array (G,)
+        Total cross section (1/cm), >= 0 (0 is a void).
+    sigma_s : float, array (L+1,) [one group], or array (L+1, G, G)
+        Legendre moments of scattering; ``sigma_s[l, g, g']`` scatters from g' into g.
+        A float (one group) or an array (G, G) means isotropic scattering.
+    nu_sigma_f : float or array (G,)
+        Fission production cross section (1/cm), >= 0.
+    chi : array (G,), optional
+        Fission spectrum (sums to 1); default: all in group 0 (one group: 1).
+    """
+
+    sigma_t: object
+    sigma_s: object = 0.0
+    nu_sigma_f: object = 0.0
+    chi: object = None
+    name: str = ""
+
+    def __post_init__(self):
+        st = np.atleast_1d(_nonneg_array("sigma_t", self.sigma_t))
+        if st.ndim != 1:
+            raise ValueError(f"sigma_t must be a float or a 1-D array (G,), got shape {st.shape}")
+        G = st.size
+        if np.any(st < 0):
+            raise ValueError(f"sigma_t must be >= 0, got {st}")
+        ss = _nonneg_array("sigma_s", self.sigma_s)
+        if G == 1 and ss.ndim <= 1:
+            ss = ss.reshape(-1, 1, 1)
+        elif ss.ndim == 2:
+            ss = ss[None]
+        if ss.ndim != 3 or ss.shape[1:] != (G, G):
+            raise ValueError(f"sigma_s must have shape (L+1, {G}, {G}), got {ss.shape}")
+        if np.any(ss[0] < 0):
+            raise ValueError("sigma_s[0] (total scattering) must be >= 0")
+        nsf = np.broadcast_to(np.atleast_1d(_nonneg_array("nu_sigma_f", self.nu_sigma_f)),
+                              (G,)).copy()
+        if np.any(nsf < 0):
+            raise ValueError(f"nu_sigma_f must be >= 0, got {nsf}")
+        if self.chi is None:
+            chi = np.zeros(G)
+            chi[0] = 1.0
+        else:
+            chi = np.atleast_1d(_nonneg_array("chi", self.chi, None))
+            if chi.shape != (G,) or np.any(chi < 0) or abs(chi.sum() - 1.0) > 1e-10:
+                raise ValueError(f"chi must be a non-negative array ({G},) summing to 1, got {chi}")
+        for l in range(1, ss.shape[0]):
+            if np.any(np.abs(ss[l]) > ss[0] * (1 + 1e-12) + 1e-300):
+                raise ValueError(f"|sigma_s[{l}]| must not exceed sigma_s[0] (a scattering "
+                                 "kernel with |mean cosine| <= 1)")
+        object.__setattr__(self, "sigma_t", st)
+        object.__setattr__(self, "sigma_s", ss)
+        object.__setattr__(self, "nu_sigma_f", nsf)
+        object.__setattr__(self, "chi", chi)
+
+    @property
+    def n_groups(self) -> int:
+        return self.sigma_t.size
+
+    @property
+    def legendre_order(self) -> int:
+        return self.sigma_s.shape[0] - 1
+
+    @property
+    def sigma_s_out(self) -> np.ndarray:
+        """Total scattering out of each group, sum_g sigma_s[0, g, g'] (G,)."""
+        return self.sigma_s[0].sum(axis=0)
+
+    @property
+    def scattering_ratio(self) -> np.ndarray:
+        """c = sigma_s,out / sigma_t per group (inf where sigma_t = 0 and scattering > 0)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.sigma_t > 0, self.sigma_s_out / np.maximum(self.sigma_t, 1e-300),
+                            np.where(self.sigma_s_out > 0, np.inf, 0.0))
+
+    @property
+    def fissile(self) -> bool:
+        return bool(np.any(self.nu_sigma_f > 0))
+
+
+@dataclass(frozen=True)
+class Region:
+    """A homogeneous region: ``material`` over ``width`` cm in ``cells`` equal cells, with an
+    isotropic fixed ``source`` (float, or (G,) per group; particles/(cm^3 s))."""
+
+    material: Material
+    width: float
+    source: object = 0.0
+    cells: int = 10
+
+    def __post_init__(self):
+        if not isinstance(self.material, Material):
+            raise TypeError(f"material must be a Material, got {type(self.material).__name__}")
+        object.__setattr__(self, "width", check_positive("width", self.width))
+        object.__setattr__(self, "cells", check_int("cells", self.cells, low=1))
+        src = np.broadcast_to(np.atleast_1d(_nonneg_array("source", self.source)),
+                              (self.material.n_groups,)).copy()
+        if np.any(src < 0):
+            raise ValueError(f"source must be >= 0, got {src}")
+        object.__setattr__(self, "source", src)
+
+
+_BOUNDARIES = {"vacuum", "reflective"}
+
+
+@dataclass(frozen=True)
+class Slab:
+    """A 1-D slab of regions, left to right.
+
+    Parameters
+    ----------
+    regions : sequence of Region
+    left, right : {"vacuum", "reflective"}
+    incident : dict, optional
+        Incoming angular flux on a vacuum side: ``{"left": f, "right": f}`` with ``f`` a float
+        (isotropic, per group if an array (G,)) or a callable ``f(mu) -> array`` giving the
+        incoming angular flux at the quadrature directions (|mu|, shape (n,) or (G, n)).
+    """
+
+    regions: Sequence[Region]
+    left: str = "vacuum"
+    right: str = "vacuum"
+    incident: dict | None = None
+    _arrays: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        regions = tuple(self.regions)
+        if not regions or not all(isinstance(r, Region) for r in regions):
+            raise TypeError("regions must be a non-empty sequence of Region")
+        G = regions[0].material.n_groups
+        if any(r.material.n_groups != G for r in regions):
+            raise ValueError("all materials must have the same number of groups")
+        object.__setattr__(self, "regions", regions)
+        check_choice("left", self.left, _BOUNDARIES)
+        check_choice("right", self.right, _BOUNDARIES)
+        inc = dict(self.incident or {})
+        for side in inc:
+            check_choice("incident side", side, {"left", "right"})
+            if getattr(self, side) != "vacuum":
+                raise ValueError(f"incident flux on the {side} needs {side}='vacuum'")
+            f = inc[side]
+            if not callable(f) and not isinstance(f, numbers.Real | np.ndarray | list | tuple):
+                raise TypeError(f"incident[{side!r}] must be a float, an array or a callable")
+        object.__setattr__(self, "incident", inc)
+
+    # -- discretisation ---------------------------------------------------------------------
+    @property
+    def n_groups(self) -> int:
+        return self.regions[0].material.n_groups
+
+    @property
+    def materials(self) -> list[Material]:
+        out = []
+        for r in self.regions:
+            if not any(r.material is m for m in out):
+                out.append(r.material)
+        return out
+
+    @property
+    def legendre_order(self) -> int:
+        return max(m.legendre_order for m in self.materials)
+
+    @property
+    def widths(self) -> np.ndarray:
+        """Cell widths h_i (cm)."""
+        return np.concatenate([np.full(r.cells, r.width / r.cells) for r in self.regions])
+
+    @property
+    def x_edges(self) -> np.ndarray:
+        return np.concatenate(([0.0], np.cumsum(self.widths)))
+
+    @property
+    def x_centres(self) -> np.ndarray:
+        e = self.x_edges
+        return 0.5 * (e[1:] + e[:-1])
+
+    @property
+    def n_cells(self) -> int:
+        return sum(r.cells for r in self.regions)
+
+    def cell_data(self) -> dict:
+        """Per-cell arrays: sigma_t (G, N), sigma_s (L+1, G, G, N), nu_sigma_f (G, N),
+        chi (G, N), source (G, N), material index (N,)."""
+        if self._arrays:
+            return self._arrays
+        mats = self.materials
+        L = self.legendre_order
+        G = self.n_groups
+        idx = np.concatenate([np.full(r.cells, next(i for i, m in enumerate(mats)
+                                                      if m is r.material)) for r in self.regions])
+        ss = np.zeros((len(mats), L + 1, G, G))
+        for i, m in enumerate(mats):
+            ss[i, : m.legendre_order + 1] = m.sigma_s
+        data = {
+            "material": idx,
+            "sigma_t": np.array([m.sigma_t for m in mats])[idx].T.copy(),
+            "sigma_s": np.moveaxis(ss[idx], 0, -1).copy(),
+            "nu_sigma_f": np.array([m.nu_sigma_f for m in mats])[idx].T.copy(),
+            "chi": np.array([m.chi for m in mats])[idx].T.copy(),
+            "source": np.concatenate([np.repeat(r.source[:, None], r.cells, axis=1)
+                                      for r in self.regions], axis=1),
+        }
+        self._arrays.update(data)
+        return data
+
+    def incident_flux(self, side: str, mu_abs: np.ndarray) -> np.ndarray:
+        """Incoming angular flux (G, n) at directions |mu| on ``side`` (zeros if none)."""
+        G = self.n_groups
+        f = self.incident.get(side)
+        if f is None:
+            return np.zeros((G, mu_abs.size))
+        val = f(mu_abs) if callable(f) else np.asarray(f, dtype=float)
+        val = np.asarray(val, dtype=float)
+        if val.ndim == 0 or (val.ndim == 1 and val.size == G and not callable(f)):
+            val = np.broadcast_to(np.atleast_1d(val)[:, None], (G, mu_abs.size))
+        val = np.broadcast_to(val, (G, mu_abs.size)).astype(float)
+        if not np.all(np.isfinite(val)) or np.any(val < 0):
+            raise ValueError(f"incident flux on the {side} must be finite and >= 0")
+        return val
