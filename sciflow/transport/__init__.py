@@ -3,5 +3,7 @@
 from .problem import Material, Region, Slab
 from .quadrature import gauss_legendre
 from .iterate import TransportSolution, solve
+from .eigen import EigenSolution, k_eigenvalue
 
-__all__ = ["Material", "Region", "Slab", "gauss_legendre", "solve", "TransportSolution"]
+__all__ = ["Material", "Region", "Slab", "gauss_legendre", "solve", "TransportSolution",
+           "k_eigenvalue", "EigenSolution"]

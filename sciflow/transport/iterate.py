@@ -180,14 +180,16 @@ class Discretisation:
         self._dsa[g] = lu
         return lu
 
-    def dsa_correction(self, g, residual_source):
-        """Cell-average correction from the diffusion solve with source r (N,)."""
+    def dsa_correction(self, g, residual_source, edges=False):
+        """Cell-average correction from the diffusion solve with source r (N,) (and the edge
+        corrections f (N+1,) if ``edges``)."""
         lu = self.dsa_solver(g)
         rhs = np.zeros(2 * self.N + 2)
         rhs[1:-1:2] = self.h * residual_source
         x = lu.solve(rhs)
         f = x[0::2]
-        return 0.5 * (f[1:] + f[:-1])
+        cell = 0.5 * (f[1:] + f[:-1])
+        return (cell, f) if edges else cell
 
 
 def _norm(x):
@@ -213,8 +215,11 @@ def _within_group(disc: Discretisation, g, ext, accel, tol, max_iter, moments0, 
             if disc.both_reflective:
                 lag = lin if not disc.refl_left else lout  # reflected at the left next sweep
             if accel == "dsa":
-                corr = disc.dsa_correction(g, ss0 * (new[0] - mom[0]))
+                corr, f = disc.dsa_correction(g, ss0 * (new[0] - mom[0]), edges=True)
                 new[0] += corr
+                if disc.both_reflective:
+                    # the lagged incoming flux gets the P1 correction (f + 3 mu j)/2, j = 0
+                    lag = lag + 0.5 * f[0]
             change = _norm(new[0] - mom[0])
             scale = _norm(new[0]) or 1.0
             eps = change / scale
@@ -228,8 +233,8 @@ def _within_group(disc: Discretisation, g, ext, accel, tol, max_iter, moments0, 
                 prev_change.append(change)
             mom = new
             err = eps * rho / (1.0 - rho) if it >= 2 else np.inf
-            if change == 0.0:
-                err = 0.0
+            if eps <= 16 * np.finfo(float).eps:
+                err = 0.0  # the change is round-off: iterating further cannot improve phi
             residuals.append(err if np.isfinite(err) else eps)
             if it >= 2 and err < tol:
                 return mom, (lout, rout, lin, rin), it, rho, True
@@ -276,7 +281,10 @@ def _within_group(disc: Discretisation, g, ext, accel, tol, max_iter, moments0, 
         if accel == "gmres+dsa":
             def prec(r):
                 out = r.copy()
-                out[:N] += disc.dsa_correction(g, ss0 * r[:N])
+                corr, f = disc.dsa_correction(g, ss0 * r[:N], edges=True)
+                out[:N] += corr
+                if nb:
+                    out[L1 * N:] += 0.5 * f[0]
                 return out
 
             M = spla.LinearOperator((size, size), matvec=prec, dtype=float)
@@ -306,8 +314,9 @@ def _within_group(disc: Discretisation, g, ext, accel, tol, max_iter, moments0, 
     return new, (lout, rout, lin, rin), len(hist) + 1, rho, info == 0
 
 
-def _multigroup(disc, accel, tol, max_iter, external, progress_name="solve", moments0=None):
-    """Gauss-Seidel over groups (outer iterations while there is upscatter)."""
+def _multigroup(disc, accel, tol, max_iter, external, moments0=None, max_outer=None):
+    """Gauss-Seidel over groups (outer iterations while there is upscatter, at most
+    ``max_outer``, default ``max_iter``)."""
     G, N, L1, n = disc.G, disc.N, disc.L + 1, disc.n
     mom = np.zeros((L1, G, N)) if moments0 is None else moments0.copy()
     ss = disc.data["sigma_s"]
@@ -318,7 +327,7 @@ def _multigroup(disc, accel, tol, max_iter, external, progress_name="solve", mom
     bnd = [None] * G
     lags = [np.zeros(n) for _ in range(G)]
     converged = True
-    for outer in range(1, (max_iter if upscatter else 1) + 1):
+    for outer in range(1, ((max_outer or max_iter) if upscatter else 1) + 1):
         old = mom.copy()
         for g in range(G):
             # in-scatter from the other groups (latest iterates: Gauss-Seidel)
@@ -341,7 +350,7 @@ def _multigroup(disc, accel, tol, max_iter, external, progress_name="solve", mom
         if outer > 1 and change < tol:
             break
     else:
-        converged = False
+        converged = converged and max_outer is not None
     return mom, bnd, iterations, residuals, rho_within, converged
 
 
