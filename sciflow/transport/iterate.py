@@ -180,16 +180,25 @@ class Discretisation:
         self._dsa[g] = lu
         return lu
 
-    def dsa_correction(self, g, residual_source, edges=False):
-        """Cell-average correction from the diffusion solve with source r (N,) (and the edge
-        corrections f (N+1,) if ``edges``)."""
+    def dsa_correction(self, g, residual_source, boundary_current=0.0, edges=False):
+        """Cell-average correction from the diffusion solve with source r (N,).
+
+        ``boundary_current`` is the net current imposed at the left edge, j_0 (the partial
+        current of the change of a lagged reflected flux). With ``edges`` also returns the
+        edge corrections f (N+1,) and j_0."""
         lu = self.dsa_solver(g)
         rhs = np.zeros(2 * self.N + 2)
         rhs[1:-1:2] = self.h * residual_source
+        rhs[0] = boundary_current
         x = lu.solve(rhs)
         f = x[0::2]
         cell = 0.5 * (f[1:] + f[:-1])
-        return (cell, f) if edges else cell
+        return (cell, f, x[1]) if edges else cell
+
+    def lag_correction(self, f0, j0):
+        """Correction of the lagged incoming flux at a reflective left edge: the reflection of
+        the P1 error of the outgoing flux, (f - 3 |mu| j)/2."""
+        return 0.5 * (f0 - 3.0 * self.mu_pos * j0)
 
 
 def _norm(x):
@@ -210,16 +219,20 @@ def _within_group(disc: Discretisation, g, ext, accel, tol, max_iter, moments0, 
         it = 0
         for it in range(1, max_iter + 1):
             S = ext + disc.scattering_source(g, mom)
+            lag_used = lag
             new, lout, rout, lin, rin = disc.sweep(
                 g, S, psi_left=lag if disc.both_reflective else None)
             if disc.both_reflective:
                 lag = lin if not disc.refl_left else lout  # reflected at the left next sweep
             if accel == "dsa":
-                corr, f = disc.dsa_correction(g, ss0 * (new[0] - mom[0]), edges=True)
+                # with a lagged reflected flux, its change enters the error equation as an
+                # incoming partial current at the left edge
+                jb = float(np.dot(disc.w_pos * disc.mu_pos, lag - lag_used)) \
+                    if disc.both_reflective else 0.0
+                corr, f, j0 = disc.dsa_correction(g, ss0 * (new[0] - mom[0]), jb, edges=True)
                 new[0] += corr
                 if disc.both_reflective:
-                    # the lagged incoming flux gets the P1 correction (f + 3 mu j)/2, j = 0
-                    lag = lag + 0.5 * f[0]
+                    lag = lag + disc.lag_correction(f[0], j0)
             change = _norm(new[0] - mom[0])
             scale = _norm(new[0]) or 1.0
             eps = change / scale
@@ -232,11 +245,15 @@ def _within_group(disc: Discretisation, g, ext, accel, tol, max_iter, moments0, 
             else:
                 prev_change.append(change)
             mom = new
-            err = eps * rho / (1.0 - rho) if it >= 2 else np.inf
+            # two ratios of successive changes are needed before rho can be trusted, unless
+            # the second change is already far below tol and 1e-6 of the first (S2 + DSA)
+            err = eps * rho / (1.0 - rho) if it >= 3 else np.inf
+            if it == 2 and eps < 1e-2 * tol and rho < 1e-6:
+                err = eps
             if eps <= 16 * np.finfo(float).eps:
                 err = 0.0  # the change is round-off: iterating further cannot improve phi
             residuals.append(err if np.isfinite(err) else eps)
-            if it >= 2 and err < tol:
+            if err < tol:
                 return mom, (lout, rout, lin, rin), it, rho, True
         return mom, (lout, rout, lin, rin), it, rho, False
 
@@ -281,10 +298,11 @@ def _within_group(disc: Discretisation, g, ext, accel, tol, max_iter, moments0, 
         if accel == "gmres+dsa":
             def prec(r):
                 out = r.copy()
-                corr, f = disc.dsa_correction(g, ss0 * r[:N], edges=True)
+                jb = float(np.dot(disc.w_pos * disc.mu_pos, r[L1 * N:])) if nb else 0.0
+                corr, f, j0 = disc.dsa_correction(g, ss0 * r[:N], jb, edges=True)
                 out[:N] += corr
                 if nb:
-                    out[L1 * N:] += 0.5 * f[0]
+                    out[L1 * N:] += disc.lag_correction(f[0], j0)
                 return out
 
             M = spla.LinearOperator((size, size), matvec=prec, dtype=float)
