@@ -229,8 +229,10 @@ def moments(column: Column, analyte: Analyte, *, injection_time: float = 0.0,
     ``6 A / k_d^3``. With constant velocity and D > 0 the Danckwerts (closed-closed) column adds
     the classical dispersion terms of the Peclet number Pe = u L / D to the variance
     (``sigma_D^2 = t_R0^2 (2/Pe - 2 (1 - exp(-Pe)) / Pe^2)`` with t_R0 = t_M (1 + k')); the mean
-    is unchanged. For compressible flow with D > 0 only the mean is exact here (the dispersion
-    contribution to the variance is not included; use ``laplace.transfer_moments``).
+    is unchanged. For compressible flow with D > 0 these are the D = 0 values: the mean shifts by
+    about ``-(D/2)(1/u_in^2 - 1/u_out^2)(1 + k')`` and dispersion adds ``2 D int dx/u^3`` to the
+    gas-phase variance; use ``laplace.transfer_moments`` for the exact moments. The skewness
+    ignores the third cumulant of dispersion.
     """
     injection_time = check_nonnegative("injection_time", injection_time)
     tM = column.holdup_time(compressible)
