@@ -54,7 +54,8 @@ class Column:
     film_thickness : float
         Stationary-phase film thickness delta (m), ``0 < delta < R``.
     temperature : float
-        Column temperature T (K), isothermal.
+        Column temperature T (K), isothermal. Recorded with the column (the rate constants
+        and the viscosity belong to it); the model itself takes the viscosity as given.
     inlet_pressure, outlet_pressure : float
         Absolute pressures p_in >= p_out > 0 (Pa).
     viscosity : float
