@@ -11,7 +11,7 @@ so ``psi_out = a psi_in + b Q`` with ``a = (|mu| - (1-alpha)/2 sigma_t h) / d``,
 ``b = h / d``, ``d = |mu| + (1+alpha)/2 sigma_t h``. The coefficients are computed once per
 problem (``sweep_coefficients``); the sweep loops over cells with the directions in the inner
 loop (contiguous, vectorisable). A plain-NumPy reference of the same sweep is in
-``tests/transport/test_kernels.py``.
+``tests/transport/test_core.py``.
 """
 
 from __future__ import annotations

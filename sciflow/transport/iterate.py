@@ -14,7 +14,11 @@ the fixed source and the incident flux.
   ``(f_{i+1} - f_i)/3 + sigma_tr h (j_i + j_{i+1})/2 = 0``; Marshak-type boundaries
   ``j = -/+ m1 f`` (vacuum, m1 = sum_{mu>0} w mu) or j = 0 (reflective). No 1/sigma_t appears,
   so voids (sigma_t = 0) work. The cell flux is corrected by the mean of its edge corrections.
-  The system is factorised once per group (sparse LU) and reused.
+  With linearly anisotropic scattering the current equation carries sigma_tr = sigma_t -
+  sigma_s1 and the residual sigma_s1 (phi_1^{l+1/2} - phi_1^l), and phi_1 is corrected by the
+  cell-mean current. The system is factorised once per group (sparse LU) and reused.
+  Reflective boundaries on both sides are solved exactly inside each sweep (no lagged
+  boundary flux), so the spectrum is that of the infinite medium.
 * GMRES (scipy.sparse.linalg.gmres) on ``(I - K) phi = b`` with a matrix-free ``K``, with or
   without DSA as a left preconditioner ``M^{-1} = I + C sigma_s0`` (C the diffusion solve).
 
@@ -117,6 +121,13 @@ class Discretisation:
         self.refl_right = slab.right == "reflective"
         self.both_reflective = self.refl_left and self.refl_right
         self.m1 = float(np.sum(self.w_pos * self.mu_pos))
+        if self.both_reflective:
+            # round-trip attenuation of each direction through the whole slab (no source)
+            self.round_trip = [np.prod(c[0], axis=0) ** 2 for c in self.coef]
+            if any(np.any(rt >= 1.0 - 1e-14) for rt in self.round_trip):
+                raise ValueError("a slab with reflective boundaries on both sides must have "
+                                 "some material (sigma_t > 0) in every group: a reflecting "
+                                 "void has no steady state")
         self._dsa = {}
         self.n_sweeps = 0
 
@@ -125,14 +136,28 @@ class Discretisation:
         ss = self.data["sigma_s"][:, g, g, :]
         return ss * moments_g
 
-    def sweep(self, g, S, psi_left=None, psi_right=None):
+    def sweep(self, g, S):
+        """One sweep of group g with emission moments S (L+1, N).
+
+        With reflective boundaries on both sides the reflected flux is solved exactly, not
+        lagged: the sweep is affine in the incoming flux at the left, psi_b, and a round trip
+        through the slab multiplies direction |mu_p| by A_p = prod_i a_ip^2 (no source), so
+        a first sweep with psi_b = 0 gives the returning flux s_p and psi_b = s_p / (1 - A_p).
+        Returns (phi moments, psi_left_out, psi_right_out, psi_left_in, psi_right_in).
+        """
         a, b, cw = self.coef[g]
-        lin = self.inc_left[g] if psi_left is None else psi_left
-        rin = self.inc_right[g] if psi_right is None else psi_right
+        S = np.ascontiguousarray(S)
+        if self.both_reflective:
+            zero = np.zeros(self.n)
+            self.n_sweeps += 1
+            _, s0, _, _, _ = sweep(a, b, cw, S, self.Pl, self.quad.w, zero, zero, True, True)
+            lin = s0 / (1.0 - self.round_trip[g])
+        else:
+            lin = self.inc_left[g]
         self.n_sweeps += 1
-        return sweep(a, b, cw, np.ascontiguousarray(S), self.Pl, self.quad.w,
-                     np.ascontiguousarray(lin, dtype=float),
-                     np.ascontiguousarray(rin, dtype=float), self.refl_left, self.refl_right)
+        return sweep(a, b, cw, S, self.Pl, self.quad.w, np.ascontiguousarray(lin, dtype=float),
+                     np.ascontiguousarray(self.inc_right[g], dtype=float), self.refl_left,
+                     self.refl_right)
 
     # -- DSA ----------------------------------------------------------------------------------
     def dsa_solver(self, g):
@@ -180,70 +205,58 @@ class Discretisation:
         self._dsa[g] = lu
         return lu
 
-    def dsa_correction(self, g, residual_source, boundary_current=0.0, edges=False):
-        """Cell-average correction from the diffusion solve with source r (N,).
+    def dsa_correction(self, g, residual, residual_1=None):
+        """Corrections of the cell flux (N,) and current (N,) from the diffusion solve.
 
-        ``boundary_current`` is the net current imposed at the left edge, j_0 (the partial
-        current of the change of a lagged reflected flux). With ``edges`` also returns the
-        edge corrections f (N+1,) and j_0."""
+        ``residual`` is the isotropic scattering residual sigma_s0 (phi^{l+1/2} - phi^l) per
+        cell; ``residual_1`` the linearly anisotropic one, sigma_s1 (phi_1^{l+1/2} - phi_1^l),
+        which drives the current equation."""
         lu = self.dsa_solver(g)
         rhs = np.zeros(2 * self.N + 2)
-        rhs[1:-1:2] = self.h * residual_source
-        rhs[0] = boundary_current
+        rhs[1:-1:2] = self.h * residual
+        if residual_1 is not None:
+            rhs[2:-1:2] = self.h * residual_1
         x = lu.solve(rhs)
-        f = x[0::2]
-        cell = 0.5 * (f[1:] + f[:-1])
-        return (cell, f, x[1]) if edges else cell
+        f, j = x[0::2], x[1::2]
+        return 0.5 * (f[1:] + f[:-1]), 0.5 * (j[1:] + j[:-1])
 
-    def lag_correction(self, f0, j0):
-        """Correction of the lagged incoming flux at a reflective left edge: the reflection of
-        the P1 error of the outgoing flux, (f - 3 |mu| j)/2."""
-        return 0.5 * (f0 - 3.0 * self.mu_pos * j0)
+    def apply_dsa(self, g, new, old):
+        """Add the DSA correction to the swept moments ``new`` (in place), given the moments
+        ``old`` the sweep started from."""
+        ss = self.data["sigma_s"][:, g, g, :]
+        r1 = ss[1] * (new[1] - old[1]) if self.L >= 1 else None
+        df, dj = self.dsa_correction(g, ss[0] * (new[0] - old[0]), r1)
+        new[0] += df
+        if self.L >= 1:
+            new[1] += dj
+        return new
 
 
 def _norm(x):
     return float(np.max(np.abs(x)))
 
 
-def _within_group(disc: Discretisation, g, ext, accel, tol, max_iter, moments0, lag0,
-                  residuals):
+def _within_group(disc: Discretisation, g, ext, accel, tol, max_iter, moments0, residuals):
     """Solve (I - K) phi = b for group g with external source moments ``ext`` (L+1, N).
 
     Returns moments (L+1, N), boundary data, iterations, spectral radius, converged."""
-    ss0 = disc.data["sigma_s"][0, g, g, :]
     if accel in ("none", "dsa"):
         mom = moments0.copy()
-        lag = lag0.copy()
-        prev_change = []
-        rho = 0.0
+        changes = []
+        rho = rho_raw = 0.0
         it = 0
         for it in range(1, max_iter + 1):
-            S = ext + disc.scattering_source(g, mom)
-            lag_used = lag
-            new, lout, rout, lin, rin = disc.sweep(
-                g, S, psi_left=lag if disc.both_reflective else None)
-            if disc.both_reflective:
-                lag = lin if not disc.refl_left else lout  # reflected at the left next sweep
+            new, *bnd = disc.sweep(g, ext + disc.scattering_source(g, mom))
             if accel == "dsa":
-                # with a lagged reflected flux, its change enters the error equation as an
-                # incoming partial current at the left edge
-                jb = float(np.dot(disc.w_pos * disc.mu_pos, lag - lag_used)) \
-                    if disc.both_reflective else 0.0
-                corr, f, j0 = disc.dsa_correction(g, ss0 * (new[0] - mom[0]), jb, edges=True)
-                new[0] += corr
-                if disc.both_reflective:
-                    lag = lag + disc.lag_correction(f[0], j0)
+                disc.apply_dsa(g, new, mom)
             change = _norm(new[0] - mom[0])
-            scale = _norm(new[0]) or 1.0
-            eps = change / scale
-            if prev_change and prev_change[-1] > 0:
-                prev_change.append(change)
-                ratios = [prev_change[k + 1] / prev_change[k]
-                          for k in range(max(0, len(prev_change) - 4), len(prev_change) - 1)
-                          if prev_change[k] > 0]
-                rho = min(max(ratios), 0.999999) if ratios else 0.0
-            else:
-                prev_change.append(change)
+            eps = change / (_norm(new[0]) or 1.0)
+            changes.append(change)
+            ratios = [changes[k + 1] / changes[k] for k in range(max(0, len(changes) - 4),
+                                                                 len(changes) - 1)
+                      if changes[k] > 0]
+            rho_raw = max(ratios) if ratios else 0.0
+            rho = min(rho_raw, 0.999999)
             mom = new
             # two ratios of successive changes are needed before rho can be trusted, unless
             # the second change is already far below tol and 1e-6 of the first (S2 + DSA)
@@ -254,82 +267,63 @@ def _within_group(disc: Discretisation, g, ext, accel, tol, max_iter, moments0, 
                 err = 0.0  # the change is round-off: iterating further cannot improve phi
             residuals.append(err if np.isfinite(err) else eps)
             if err < tol:
-                return mom, (lout, rout, lin, rin), it, rho, True
-        return mom, (lout, rout, lin, rin), it, rho, False
+                return mom, bnd, it, rho, True
+            if (it >= 20 and len(changes) > 10 and min(ratios) > 1.0
+                    and change > 1e6 * min(changes)):
+                hint = (" (DSA is inconsistent with step_characteristic transport: it diverges "
+                        "for optically thick cells at c near 1; use scheme='diamond' or "
+                        "accel='gmres+dsa')" if disc.scheme == "step_characteristic"
+                        and accel == "dsa" else "")
+                raise _Diverged(f"the iteration diverges (spectral radius {rho_raw:.4g})" + hint,
+                                (mom, bnd, it, rho_raw))
+        return mom, bnd, it, rho_raw, False
 
-    # GMRES on (I - K) x = b, x = [moments (L+1)N, lagged boundary flux (n) if both reflective]
-    L1, N, n = disc.L + 1, disc.N, disc.n
-    nb = n if disc.both_reflective else 0
-    size = L1 * N + nb
+    # GMRES on (I - K) x = b with x the flux moments, K one sweep of the scattering source
+    L1, N = disc.L + 1, disc.N
+    size = L1 * N
+    zero_inc = np.zeros((disc.G, disc.n))
+    inc = (disc.inc_left, disc.inc_right)
 
-    def K(x, source):
-        mom = x[: L1 * N].reshape(L1, N)
-        S = source + disc.scattering_source(g, mom)
-        lag = x[L1 * N:] if nb else None
-        new, lout, rout, lin, rin = disc.sweep(g, S, psi_left=lag)
-        out = new.ravel()
-        if nb:
-            out = np.concatenate((out, lout))  # left-going flux reflected at the left
-        return out, (lout, rout, lin, rin)
-
-    zero_inc = np.zeros((disc.G, n))
-    inc_l, inc_r = disc.inc_left, disc.inc_right
-    disc.inc_left, disc.inc_right = zero_inc, zero_inc
-    try:
-        zero_ext = np.zeros_like(ext)
-        disc.inc_left, disc.inc_right = inc_l, inc_r
-        b, _ = K(np.zeros(size), ext)
+    def K(x):
         disc.inc_left, disc.inc_right = zero_inc, zero_inc
+        try:
+            new, *_ = disc.sweep(g, disc.scattering_source(g, x.reshape(L1, N)))
+        finally:
+            disc.inc_left, disc.inc_right = inc
+        return new.ravel()
 
-        def matvec(x):
-            kx, _ = K(x, zero_ext)
-            return x - kx
+    b = disc.sweep(g, ext)[0].ravel()
+    A = spla.LinearOperator((size, size), matvec=lambda x: x - K(x), dtype=float)
+    M = None
+    if accel == "gmres+dsa":
+        def prec(r):
+            out = r.reshape(L1, N).copy()
+            return disc.apply_dsa(g, out, np.zeros_like(out)).ravel()
 
-        A = spla.LinearOperator((size, size), matvec=matvec, dtype=float)
-
-        def matvec_true(x, b):
-            disc.inc_left, disc.inc_right = zero_inc, zero_inc
-            try:
-                return b - matvec(x)
-            finally:
-                disc.inc_left, disc.inc_right = inc_l, inc_r
-
-        M = None
-        if accel == "gmres+dsa":
-            def prec(r):
-                out = r.copy()
-                jb = float(np.dot(disc.w_pos * disc.mu_pos, r[L1 * N:])) if nb else 0.0
-                corr, f, j0 = disc.dsa_correction(g, ss0 * r[:N], jb, edges=True)
-                out[:N] += corr
-                if nb:
-                    out[L1 * N:] += disc.lag_correction(f[0], j0)
-                return out
-
-            M = spla.LinearOperator((size, size), matvec=prec, dtype=float)
-        x0 = np.concatenate((moments0.ravel(), lag0 if nb else np.zeros(0)))
-        hist = []
-        cmax = float(np.max(disc.data["sigma_s"][0, g, g] /
-                            np.maximum(disc.data["sigma_t"][g], 1e-300)))
-        # error <= ||r|| / (1 - rho): rho <= c for the plain operator; the DSA-preconditioned
-        # residual is within 1/(1 - 0.2247) of the error
-        rtol = max(tol * (0.75 if M is not None else max(1.0 - min(cmax, 1.0), 1e-3)), 1e-12)
-        x, info = spla.gmres(A, b, x0=x0, rtol=rtol, atol=0.0, restart=min(size, 200),
-                             maxiter=max_iter, M=M,
-                             callback=lambda r: hist.append(float(r)), callback_type="pr_norm")
-    finally:
-        disc.inc_left, disc.inc_right = inc_l, inc_r
+        M = spla.LinearOperator((size, size), matvec=prec, dtype=float)
+    hist = []
+    cmax = float(np.max(disc.data["sigma_s"][0, g, g] /
+                        np.maximum(disc.data["sigma_t"][g], 1e-300)))
+    # error <= ||r|| / (1 - rho): rho <= c for the plain operator; the DSA-preconditioned
+    # residual is within 1/(1 - 0.2247) of the error
+    rtol = max(tol * (0.75 if M is not None else max(1.0 - min(cmax, 1.0), 1e-3)), 1e-12)
+    x, info = spla.gmres(A, b, x0=moments0.ravel(), rtol=rtol, atol=0.0,
+                         restart=min(size, 200), maxiter=max_iter, M=M,
+                         callback=lambda r: hist.append(float(r)), callback_type="pr_norm")
     residuals.extend(hist)
-    true_res = _norm(matvec_true(x, b)) / (_norm(b) or 1.0) if info != 0 else 0.0
-    if info != 0 and true_res <= rtol:
-        info = 0  # the recursive residual stagnated below the true one; the true one is fine
+    if info != 0 and _norm(b - A.matvec(x)) <= rtol * (_norm(b) or 1.0):
+        info = 0  # the recursive residual stagnated above the true one, which is fine
     # one final sweep from the solution gives consistent boundary fluxes (and moments)
-    mom = x[: L1 * N].reshape(L1, N)
-    lag = x[L1 * N:] if nb else None
-    S = ext + disc.scattering_source(g, mom)
-    new, lout, rout, lin, rin = disc.sweep(g, S, psi_left=lag)
+    new, *bnd = disc.sweep(g, ext + disc.scattering_source(g, x.reshape(L1, N)))
     rho = float(np.exp(np.mean(np.diff(np.log(np.maximum(hist, 1e-300)))))) if len(hist) > 1 \
         else 0.0
-    return new, (lout, rout, lin, rin), len(hist) + 1, rho, info == 0
+    return new, bnd, len(hist) + 1, rho, info == 0
+
+
+class _Diverged(RuntimeError):
+    def __init__(self, message, state):
+        super().__init__(message)
+        self.state = state
 
 
 def _multigroup(disc, accel, tol, max_iter, external, moments0=None, max_outer=None):
@@ -343,7 +337,6 @@ def _multigroup(disc, accel, tol, max_iter, external, moments0=None, max_outer=N
     iterations = 0
     rho_within = 0.0
     bnd = [None] * G
-    lags = [np.zeros(n) for _ in range(G)]
     converged = True
     for outer in range(1, ((max_outer or max_iter) if upscatter else 1) + 1):
         old = mom.copy()
@@ -354,10 +347,9 @@ def _multigroup(disc, accel, tol, max_iter, external, moments0=None, max_outer=N
                 if gp != g:
                     ext += ss[:, g, gp, :] * mom[:, gp, :]
             m, b, it, rho, ok = _within_group(disc, g, ext, accel, tol, max_iter,
-                                              mom[:, g, :], lags[g], residuals)
+                                              mom[:, g, :], residuals)
             mom[:, g, :] = m
             bnd[g] = b
-            lags[g] = b[0] if disc.both_reflective else lags[g]
             iterations += it
             rho_within = max(rho_within, rho)
             if not ok:
@@ -430,8 +422,11 @@ def solve(slab: Slab, *, order: int = 8, scheme: str = "diamond", accel: str = "
     G, N, L1 = disc.G, disc.N, disc.L + 1
     external = np.zeros((L1, G, N))
     external[0] = disc.data["source"]
-    mom, bnd, iterations, residuals, rho, converged = _multigroup(
-        disc, accel, tol, max_iter, external)
+    try:
+        mom, bnd, iterations, residuals, rho, converged = _multigroup(
+            disc, accel, tol, max_iter, external)
+    except _Diverged as exc:
+        raise ConvergenceError(f"transport solve ({accel}): {exc}", result=None) from None
     left, right = _leakage(disc, bnd)
     sa = disc.data["sigma_t"] - disc.data["sigma_s"][0].sum(axis=0)
     absorption = np.sum(sa * mom[0] * disc.h, axis=1)

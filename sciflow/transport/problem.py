@@ -187,11 +187,8 @@ class Slab:
 
     @property
     def materials(self) -> list[Material]:
-        out = []
-        for r in self.regions:
-            if not any(r.material is m for m in out):
-                out.append(r.material)
-        return out
+        """The distinct materials (by identity), in order of first appearance."""
+        return list({id(r.material): r.material for r in self.regions}.values())
 
     @property
     def legendre_order(self) -> int:
@@ -223,8 +220,8 @@ class Slab:
         mats = self.materials
         L = self.legendre_order
         G = self.n_groups
-        idx = np.concatenate([np.full(r.cells, next(i for i, m in enumerate(mats)
-                                                      if m is r.material)) for r in self.regions])
+        index = {id(m): i for i, m in enumerate(mats)}
+        idx = np.concatenate([np.full(r.cells, index[id(r.material)]) for r in self.regions])
         ss = np.zeros((len(mats), L + 1, G, G))
         for i, m in enumerate(mats):
             ss[i, : m.legendre_order + 1] = m.sigma_s
