@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 __all__ = ["map_tasks"]
 
