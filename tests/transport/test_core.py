@@ -232,3 +232,19 @@ def test_bad_input():
         k_eigenvalue(Slab([Region(m, 1.0, 1.0, 4)]), order=4)
     with pytest.raises(ValueError, match="must have the same number of groups"):
         Slab([Region(m, 1.0, 1.0, 4), Region(Material([1.0, 1.0], np.zeros((2, 2))), 1.0)])
+
+
+def test_k_infinite_with_upscatter_matches_matrix_eigenvalue():
+    st = np.array([1.0, 1.4, 2.0])
+    ss = np.array([[[0.50, 0.05, 0.00],
+                    [0.30, 0.90, 0.10],
+                    [0.05, 0.30, 1.60]]])  # [l, to, from]: upscatter above the diagonal
+    nsf = np.array([0.02, 0.10, 0.45])
+    chi = np.array([0.8, 0.2, 0.0])
+    m = Material(st, ss, nu_sigma_f=nsf, chi=chi)
+    slab = Slab([Region(m, 3.0, 0.0, 6)], left="reflective", right="reflective")
+    A = np.diag(st) - ss[0]
+    k_ref = np.max(np.abs(np.linalg.eigvals(np.linalg.solve(A, np.outer(chi, nsf)))))
+    eig = k_eigenvalue(slab, order=4, tol=1e-11)
+    assert eig.k == pytest.approx(k_ref, rel=1e-8)
+    assert eig.phi.shape == (3, 6)
