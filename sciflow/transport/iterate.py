@@ -346,8 +346,13 @@ def _multigroup(disc, accel, tol, max_iter, external, moments0=None, max_outer=N
             for gp in range(G):
                 if gp != g:
                     ext += ss[:, g, gp, :] * mom[:, gp, :]
-            m, b, it, rho, ok = _within_group(disc, g, ext, accel, tol, max_iter,
-                                              mom[:, g, :], residuals)
+            try:
+                m, b, it, rho, ok = _within_group(disc, g, ext, accel, tol, max_iter,
+                                                  mom[:, g, :], residuals)
+            except _Diverged as exc:
+                mom[:, g, :] = exc.state[0]
+                exc.state = (mom, residuals, iterations + exc.state[2], exc.state[3])
+                raise
             mom[:, g, :] = m
             bnd[g] = b
             iterations += it
@@ -426,7 +431,14 @@ def solve(slab: Slab, *, order: int = 8, scheme: str = "diamond", accel: str = "
         mom, bnd, iterations, residuals, rho, converged = _multigroup(
             disc, accel, tol, max_iter, external)
     except _Diverged as exc:
-        raise ConvergenceError(f"transport solve ({accel}): {exc}", result=None) from None
+        mom, residuals, iterations, rho = exc.state
+        partial = TransportSolution(
+            x_edges=slab.x_edges, x_centres=slab.x_centres, phi=mom[0].copy(), psi_out={},
+            iterations=iterations, residuals=np.array(residuals), spectral_radius=rho,
+            leakage_left=np.full(G, np.nan), leakage_right=np.full(G, np.nan),
+            absorption=np.full(G, np.nan), moments=mom, quadrature=disc.quad,
+            sweeps=disc.n_sweeps, wall_time=time.perf_counter() - t0, converged=False)
+        raise ConvergenceError(f"transport solve ({accel}): {exc}", result=partial) from None
     left, right = _leakage(disc, bnd)
     sa = disc.data["sigma_t"] - disc.data["sigma_s"][0].sum(axis=0)
     absorption = np.sum(sa * mom[0] * disc.h, axis=1)

@@ -248,3 +248,15 @@ def test_k_infinite_with_upscatter_matches_matrix_eigenvalue():
     eig = k_eigenvalue(slab, order=4, tol=1e-11)
     assert eig.k == pytest.approx(k_ref, rel=1e-8)
     assert eig.phi.shape == (3, 6)
+
+
+def test_inconsistent_dsa_divergence_is_reported():
+    """DD-DSA on step-characteristic transport diverges for thick cells at c -> 1 (Fourier:
+    rho ~ 3.9 at tau = 10, c = 0.999): the solver says so and carries the last iterate."""
+    slab = _thick(0.999, cells=40, h=10.0)
+    with pytest.raises(ConvergenceError, match="diverges.*inconsistent") as exc:
+        solve(slab, order=8, scheme="step_characteristic", accel="dsa", max_iter=500)
+    res = exc.value.result
+    assert not res.converged and res.spectral_radius > 1.0 and res.phi.shape == (1, 40)
+    ok = solve(slab, order=8, scheme="step_characteristic", accel="gmres+dsa", tol=1e-10)
+    assert ok.converged
