@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -22,15 +21,8 @@ def best_time(fn, repeat=7, number=1):
 
 
 def btex_case():
-    from sciflow.chromatography import Analyte, Column
+    """(Column, [Analyte]) of the published BTEX case (Cabrera-Codony et al. 2024)."""
+    from sciflow.chromatography.io import load_btex_parameters
 
-    path = ROOT / "data" / "btex_cabrera_codony_2024.json"
-    if not path.exists():
-        path = ROOT.parent / "shared" / "data" / "gc" / "btex_cabrera_codony_2024.json"
-    d = json.loads(path.read_text())
-    c = d["column"]
-    col = Column(c["length_m"], c["radius_m"], c["film_thickness_m"], c["temperature_K"],
-                 c["inlet_pressure_Pa"], c["outlet_pressure_Pa"], c["viscosity_Pa_s"],
-                 inlet_velocity=c["inlet_velocity_m_s"])
-    an = [Analyte(a["name"], a["k_a_per_s"], a["k_d_per_s"]) for a in d["analytes"]]
+    col, an, _ = load_btex_parameters(ROOT / "data" / "btex_cabrera_codony_2024.json")
     return col, an

@@ -403,19 +403,11 @@ def find_peaks(t, signal, n_peaks: int, *, smooth: float | None = None):
 # --------------------------------------------------------------------------------------------
 def _backend(method):
     """``outlet_response_<method>`` of the simulate contract (imported on use)."""
-    if method == "exact":
-        from .simulate import outlet_response_exact
+    from .simulate import METHODS
+    from .simulate import _backend as simulate_backend
 
-        return outlet_response_exact
-    if method == "laplace":
-        from .laplace import outlet_response_laplace
-
-        return outlet_response_laplace
-    if method == "fd":
-        from .fd import outlet_response_fd
-
-        return outlet_response_fd
-    raise ValueError(f"method must be one of ['exact', 'fd', 'laplace'], got {method!r}")
+    check_choice("method", method, METHODS)
+    return simulate_backend(method)
 
 
 def _regular_grid(t):
