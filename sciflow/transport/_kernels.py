@@ -74,7 +74,7 @@ def sweep(a, b, cw, S, Pl, w, psi_left_in, psi_right_in, reflect_left, reflect_r
     """
     N, n = a.shape
     L1 = S.shape[0]
-    M = 2 * n
+    2 * n
     phi = np.zeros((L1, N))
     psi = np.empty(n)
     q = np.empty(n)

@@ -329,7 +329,7 @@ class _Diverged(RuntimeError):
 def _multigroup(disc, accel, tol, max_iter, external, moments0=None, max_outer=None):
     """Gauss-Seidel over groups (outer iterations while there is upscatter, at most
     ``max_outer``, default ``max_iter``)."""
-    G, N, L1, n = disc.G, disc.N, disc.L + 1, disc.n
+    G, N, L1, _n = disc.G, disc.N, disc.L + 1, disc.n
     mom = np.zeros((L1, G, N)) if moments0 is None else moments0.copy()
     ss = disc.data["sigma_s"]
     upscatter = any(np.any(ss[0, g, gp] > 0) for g in range(G) for gp in range(g + 1, G))
