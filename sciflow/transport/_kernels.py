@@ -52,6 +52,36 @@ def sweep_coefficients(sigma_t, h, mu_pos, scheme):
 
 
 @njit
+def _sweep_direction(a, b, cw, S, src, wp, psi_in, psi_out, phi, reverse):
+    """Sweep the n directions of one sign through all cells (right to left if ``reverse``),
+    from ``psi_in`` (n,); writes the exiting flux to ``psi_out`` and adds the flux moments
+    ``sum_p wp[l, p] psi_avg`` to ``phi`` (L+1, N). ``src[l, p]`` = (2l+1)/2 P_l(mu_p)."""
+    N, n = a.shape
+    L1 = S.shape[0]
+    psi = psi_in.copy()
+    q = np.empty(n)
+    for k in range(N):
+        i = N - 1 - k if reverse else k
+        for p in range(n):
+            q[p] = 0.0
+        for l in range(L1):
+            s = S[l, i]
+            for p in range(n):
+                q[p] += src[l, p] * s
+        for p in range(n):
+            pin = psi[p]
+            pout = a[i, p] * pin + b[i, p] * q[p]
+            q[p] = cw[i, p] * pout + (1.0 - cw[i, p]) * pin  # cell-average angular flux
+            psi[p] = pout
+        for l in range(L1):
+            acc = 0.0
+            for p in range(n):
+                acc += wp[l, p] * q[p]
+            phi[l, i] += acc
+    psi_out[:] = psi
+
+
+@njit
 def sweep(a, b, cw, S, Pl, w, psi_left_in, psi_right_in, reflect_left, reflect_right):
     """One transport sweep of one group in both directions.
 
@@ -63,8 +93,8 @@ def sweep(a, b, cw, S, Pl, w, psi_left_in, psi_right_in, reflect_left, reflect_r
     Pl : (L+1, 2n) Legendre polynomials at the directions (ascending mu: negatives first).
     w : (2n,) weights.
     psi_left_in, psi_right_in : (n,) incoming angular fluxes at the left (mu > 0) and the
-        right (mu < 0) boundary, by |mu| (ignored on a reflective side unless both are
-        reflective, where the one swept first is lagged).
+        right (mu < 0) boundary, by |mu| (ignored on a reflective side, except that with
+        both sides reflective ``psi_left_in`` is used as given: the caller solves for it).
 
     Returns
     -------
@@ -74,10 +104,7 @@ def sweep(a, b, cw, S, Pl, w, psi_left_in, psi_right_in, reflect_left, reflect_r
     """
     N, n = a.shape
     L1 = S.shape[0]
-    2 * n
     phi = np.zeros((L1, N))
-    psi = np.empty(n)
-    q = np.empty(n)
     lin = psi_left_in.copy()
     rin = psi_right_in.copy()
     lout = np.empty(n)
@@ -99,53 +126,11 @@ def sweep(a, b, cw, S, Pl, w, psi_left_in, psi_right_in, reflect_left, reflect_r
     for stage in range(2):
         positive = (stage == 0) != neg_first
         if positive:
-            for p in range(n):
-                psi[p] = lin[p]
-            for i in range(N):
-                for p in range(n):
-                    q[p] = 0.0
-                for l in range(L1):
-                    s = S[l, i]
-                    for p in range(n):
-                        q[p] += src_pos[l, p] * s
-                for p in range(n):
-                    pin = psi[p]
-                    pout = a[i, p] * pin + b[i, p] * q[p]
-                    avg = cw[i, p] * pout + (1.0 - cw[i, p]) * pin
-                    psi[p] = pout
-                    q[p] = avg
-                for l in range(L1):
-                    acc = 0.0
-                    for p in range(n):
-                        acc += wp_pos[l, p] * q[p]
-                    phi[l, i] += acc
-            for p in range(n):
-                rout[p] = psi[p]
-                if reflect_right:
-                    rin[p] = psi[p]
+            _sweep_direction(a, b, cw, S, src_pos, wp_pos, lin, rout, phi, False)
+            if reflect_right:
+                rin[:] = rout
         else:
-            for p in range(n):
-                psi[p] = rin[p]
-            for i in range(N - 1, -1, -1):
-                for p in range(n):
-                    q[p] = 0.0
-                for l in range(L1):
-                    s = S[l, i]
-                    for p in range(n):
-                        q[p] += src_neg[l, p] * s
-                for p in range(n):
-                    pin = psi[p]
-                    pout = a[i, p] * pin + b[i, p] * q[p]
-                    avg = cw[i, p] * pout + (1.0 - cw[i, p]) * pin
-                    psi[p] = pout
-                    q[p] = avg
-                for l in range(L1):
-                    acc = 0.0
-                    for p in range(n):
-                        acc += wp_neg[l, p] * q[p]
-                    phi[l, i] += acc
-            for p in range(n):
-                lout[p] = psi[p]
-                if reflect_left:
-                    lin[p] = psi[p]
+            _sweep_direction(a, b, cw, S, src_neg, wp_neg, rin, lout, phi, True)
+            if reflect_left:
+                lin[:] = lout
     return phi, lout, rout, lin, rin
