@@ -229,3 +229,13 @@ def test_invalid_arguments():
         s.timesteps(4, "karras_truncated", karras_points=8, truncate_index=8)
     with pytest.raises(dataclasses.FrozenInstanceError):
         s.beta_max = 1.0
+
+
+def test_t_from_lambda_accepts_float32_round_off_at_the_ends():
+    from sciflow.sampling import VPSchedule
+
+    sch = VPSchedule("linear")
+    lo = float(sch.lambda_(sch.t_start))
+    assert float(sch.t_from_lambda(lo - 3e-7)) == pytest.approx(sch.t_start, abs=1e-6)
+    with pytest.raises(ValueError, match="lam must lie in"):
+        sch.t_from_lambda(lo - 1e-3)
