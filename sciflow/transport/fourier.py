@@ -261,19 +261,9 @@ def _dsa_matrix_linear_system(theta, c, c1, tau):
 
 
 def _dsa_factor_linear_system(theta, c, c1, tau):
-    """D(theta) for the edge-based DSA from its 2x2 per-mode system (reference for tests)."""
-    theta = np.atleast_1d(np.asarray(theta, dtype=float))
-    z = np.exp(1j * theta)
-    sa, st = 1.0 - c, 1.0 - c1
-    A = np.zeros(theta.shape + (2, 2), dtype=complex)  # unknowns [F, J]
-    A[..., 0, 0] = sa * tau * (1 + z) / 2
-    A[..., 0, 1] = z - 1
-    A[..., 1, 0] = (z - 1) / 3
-    A[..., 1, 1] = st * tau * (1 + z) / 2
-    rhs = np.zeros(theta.shape + (2,), dtype=complex)
-    rhs[..., 0] = tau
-    F = np.linalg.solve(A, rhs[..., None])[..., 0, 0]
-    return F * (1 + z) / 2
+    """D(theta) for the edge-based DSA from its 2x2 per-mode system (reference for tests): the
+    flux correction per unit isotropic residual."""
+    return _dsa_matrix_linear_system(theta, c, c1, tau)[..., 0, 0]
 
 
 def iteration_matrix(x, c, *, method="si", order=None, optical_thickness=None,

@@ -76,7 +76,7 @@ import pytest
 diffusers = pytest.importorskip("diffusers")
 torch = pytest.importorskip("torch")
 
-from sciflow.sampling import FlowSchedule, GaussianMixture, VPSchedule, sample  # noqa: E402
+from sciflow.sampling import FlowSchedule, VPSchedule, sample  # noqa: E402
 
 TOL = 1e-5
 N_TRAIN = 1000
@@ -126,16 +126,6 @@ def run_vp_scheduler(scheduler, n_steps, model, x_T, *, x_over_alpha=False):
     if x_over_alpha:
         out = out / float(np.sqrt(1.0 + sig[-1] ** 2))
     return out, times
-
-
-@pytest.fixture(scope="module")
-def mixture():
-    """2-D, 4 components, full covariances (smallest standard deviation ~0.22)."""
-    rng = np.random.default_rng(0)
-    a = rng.normal(size=(4, 2, 2)) * 0.2
-    covs = a @ a.transpose(0, 2, 1) + 0.05 * np.eye(2)
-    means = [[1.0, 1.0], [-1.0, 0.5], [0.5, -1.0], [-0.8, -0.9]]
-    return GaussianMixture([0.3, 0.2, 0.25, 0.25], means, covs)
 
 
 @pytest.fixture(scope="module")

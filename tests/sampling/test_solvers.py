@@ -19,16 +19,6 @@ from sciflow.sampling import (
 
 
 @pytest.fixture(scope="module")
-def mixture():
-    """A 2-D, 4-component mixture with full covariances."""
-    rng = np.random.default_rng(0)
-    a = rng.normal(size=(4, 2, 2)) * 0.2
-    covs = a @ a.transpose(0, 2, 1) + 0.05 * np.eye(2)
-    means = [[1.0, 1.0], [-1.0, 0.5], [0.5, -1.0], [-0.8, -0.9]]
-    return GaussianMixture([0.3, 0.2, 0.25, 0.25], means, covs)
-
-
-@pytest.fixture(scope="module")
 def vp_case(mixture):
     s = VPSchedule()
     x_T = np.random.default_rng(1).standard_normal((64, 2))
