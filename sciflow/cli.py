@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["main", "find_project_dir", "run_validation"]
+__all__ = ["main", "find_project_dir", "run_validation", "save_figure"]
 
 
 def find_project_dir(name: str, start: Path | None = None) -> Path:
@@ -31,6 +31,17 @@ def find_project_dir(name: str, start: Path | None = None) -> Path:
         if c.is_dir():
             return c
     raise FileNotFoundError(f"no '{name}/' folder found from {here} or beside the package")
+
+
+def save_figure(fig, outdir, name: str, *, dpi: int = 100) -> str:
+    """Lay out, save ``fig`` as ``outdir/name``, close it and return ``name`` (the form a
+    validation case lists in its ``figures``)."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(Path(outdir) / name, dpi=dpi)
+    plt.close(fig)
+    return name
 
 
 def _load_case(path: Path):

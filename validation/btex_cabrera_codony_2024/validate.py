@@ -23,6 +23,7 @@ import numpy as np
 
 from sciflow.chromatography import moments, simulate
 from sciflow.chromatography.io import load_btex_parameters
+from sciflow.cli import save_figure
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent.parent / "data" / "btex_cabrera_codony_2024.json"
@@ -174,11 +175,7 @@ def _fig_profiles(t, sims, analytes, outdir):
     axs[1].set_xlabel("time (s)")
     fig.suptitle("BTEX, published parameters of Cabrera-Codony et al. 2024 (exact solution; "
                  "other methods overlaid)", fontsize="medium")
-    fig.tight_layout()
-    name = f"{PREFIX}_profiles.png"
-    fig.savefig(Path(outdir) / name, dpi=90)
-    plt.close(fig)
-    return name
+    return save_figure(fig, outdir, f"{PREFIX}_profiles.png", dpi=90)
 
 
 def _fig_errors(t, sims, outdir):
@@ -203,11 +200,7 @@ def _fig_errors(t, sims, outdir):
     ax.set_ylim(1e-16, 1)
     ax.legend(fontsize="x-small")
     ax.set_title("error of the numerical methods against the closed form", fontsize="small")
-    fig.tight_layout()
-    name = f"{PREFIX}_errors.png"
-    fig.savefig(Path(outdir) / name, dpi=90)
-    plt.close(fig)
-    return name
+    return save_figure(fig, outdir, f"{PREFIX}_errors.png", dpi=90)
 
 
 def _height_ratio(per_analyte):

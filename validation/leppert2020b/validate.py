@@ -29,6 +29,7 @@ from sciflow.chromatography.io import (
     read_leppert_program,
     read_leppert_retention,
 )
+from sciflow.cli import save_figure
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent.parent / "data" / "leppert2020b"
@@ -236,11 +237,7 @@ def _fig_zoom(r, outdir, n_panels=6):
         ax.axis("off")
     fig.suptitle(f"Leppert 2020 {r['spec']['run']} ({r['spec']['kind']}): data (dots), fit "
                  "(black), residuals below", fontsize="medium")
-    fig.tight_layout()
-    name = f"{PREFIX}_{r['spec']['run']}_fits.png"
-    fig.savefig(Path(outdir) / name, dpi=90)
-    plt.close(fig)
-    return name
+    return save_figure(fig, outdir, f"{PREFIX}_{r['spec']['run']}_fits.png", dpi=90)
 
 
 def _fig_overview(r, outdir):
@@ -260,11 +257,7 @@ def _fig_overview(r, outdir):
     ax.set_title(f"Leppert 2020 {r['spec']['run']}: {res.n_peaks} peaks fitted, median R² = "
                  f"{np.median(res.r2):.4f}", fontsize="medium")
     ax.legend(fontsize="small")
-    fig.tight_layout()
-    name = f"{PREFIX}_{r['spec']['run']}_overview.png"
-    fig.savefig(Path(outdir) / name, dpi=90)
-    plt.close(fig)
-    return name
+    return save_figure(fig, outdir, f"{PREFIX}_{r['spec']['run']}_overview.png", dpi=90)
 
 
 def _fig_r2(results, outdir):
@@ -290,11 +283,7 @@ def _fig_r2(results, outdir):
     a2.set_xlabel("n-alkane carbon number")
     a2.set_ylabel("t_R fitted − listed (s)")
     a2.set_title("retention time: fitted first moment − listed", fontsize="small")
-    fig.tight_layout()
-    name = f"{PREFIX}_r2_and_retention.png"
-    fig.savefig(Path(outdir) / name, dpi=90)
-    plt.close(fig)
-    return name
+    return save_figure(fig, outdir, f"{PREFIX}_r2_and_retention.png", dpi=90)
 
 
 def _fig_residual_shape(results, outdir):
@@ -320,11 +309,7 @@ def _fig_residual_shape(results, outdir):
     ax.set_ylabel("mean residual / peak height")
     ax.set_title("residual structure averaged over the peaks of each run", fontsize="small")
     ax.legend(fontsize="x-small", ncol=2)
-    fig.tight_layout()
-    name = f"{PREFIX}_residual_shape.png"
-    fig.savefig(Path(outdir) / name, dpi=90)
-    plt.close(fig)
-    return name
+    return save_figure(fig, outdir, f"{PREFIX}_residual_shape.png", dpi=90)
 
 
 # ---------------------------------------------------------------------------------------------

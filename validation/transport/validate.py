@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sciflow.cli import save_figure
 from sciflow.transport import Material, Region, Slab, k_eigenvalue, solve
 
 HERE = Path(__file__).resolve().parent
@@ -490,11 +491,7 @@ def _reed_figure(res, outdir: Path) -> str:
     ax.set(xlabel="S_N order N",
            ylabel=f"rel. L1 error vs exact S{res['angular']['reference_order']}",
            title=f"angular convergence ({res['angular']['cells_per_cm']} cells/cm)")
-    fig.tight_layout()
-    name = "transport_reed_flux.png"
-    fig.savefig(outdir / name, dpi=110)
-    plt.close(fig)
-    return name
+    return save_figure(fig, outdir, "transport_reed_flux.png", dpi=110)
 
 
 # ================================================================================================
@@ -631,11 +628,7 @@ def _k_figure(sfp, gs, outdir: Path) -> str:
     ax.minorticks_off()
     ax.set(xlabel="S_N order N", ylabel="max |I - I_published|", title="exit intensities vs N")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    name = "transport_k_convergence.png"
-    fig.savefig(outdir / name, dpi=110)
-    plt.close(fig)
-    return name
+    return save_figure(fig, outdir, "transport_k_convergence.png", dpi=110)
 
 
 def _gs_figure(gs, outdir: Path) -> str:
@@ -655,11 +648,7 @@ def _gs_figure(gs, outdir: Path) -> str:
     axes[1].set(xlabel="mu", ylabel="I(tau0, mu)", title="transmitted")
     for ax in axes:
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    name = "transport_garcia_siewert.png"
-    fig.savefig(outdir / name, dpi=110)
-    plt.close(fig)
-    return name
+    return save_figure(fig, outdir, "transport_garcia_siewert.png", dpi=110)
 
 
 # ================================================================================================
