@@ -196,6 +196,17 @@ class _Compressible:
             out[i:i + step] = (4.0 * self.D * zz**2 / (u * (u + R) ** 2)) @ w
         return out
 
+    def segment_roots(self, z, h, u, up, upp):
+        """Roots e1 (~ u/D) and e2 (small) of the frozen-coefficient segments, shape
+        (len(z), n), and the decay ``E = exp(-(e1 - e2) h)`` of the fast mode across each."""
+        R, _, r2p = self.roots(z[:, None], u, up, upp)
+        kap = R / self.D
+        e1 = 0.5 * kap * (1.0 + np.sqrt(1.0 - 4.0 * r2p / (kap * kap)))
+        e2 = r2p / e1
+        with np.errstate(under="ignore"):
+            E = np.exp(-(e1 - e2) * h)
+        return e1, e2, E
+
     def sweep(self, z, n):
         """int_0^L eta dx + ln(u_in/(u_in - D w(0))) with n frozen-coefficient segments.
 
@@ -215,12 +226,7 @@ class _Compressible:
         step = max(1, _CHUNK // (4 * n))
         for i in range(0, z.size, step):
             zc = z[i:i + step]
-            R, _, r2p = self.roots(zc[:, None], u, up, upp)
-            kap = R / D
-            e1 = 0.5 * kap * (1.0 + np.sqrt(1.0 - 4.0 * r2p / (kap * kap)))
-            e2 = r2p / e1
-            with np.errstate(under="ignore"):
-                E = np.exp(-(e1 - e2) * h)
+            e1, e2, E = self.segment_roots(zc, h, u, up, upp)
             acc = e2 @ h
             d = e1 - e2
             stiff[i:i + step] = np.max(np.abs(d) * h, axis=1)
@@ -247,12 +253,7 @@ class _Compressible:
         D = self.D
         uL, upL, uppL = self.velocity(np.array(self.P))
         u0, up0, upp0 = self.velocity(np.array(1.0))
-        R, _, r2p = self.roots(z[:, None], u, up, upp)
-        kap = R / D
-        e1 = 0.5 * kap * (1.0 + np.sqrt(1.0 - 4.0 * r2p / (kap * kap)))
-        e2 = r2p / e1
-        with np.errstate(under="ignore"):
-            E = np.exp(-(e1 - e2) * h)
+        e1, e2, E = self.segment_roots(z, h, u, up, upp)
         eta = -self.roots(z, uL, upL, uppL)[1]
         prod = np.ones_like(z)
         for k in range(n - 1, -1, -1):
