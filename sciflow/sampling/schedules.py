@@ -432,10 +432,6 @@ class EDMSchedule(Schedule):
     def t_max(self) -> float:
         return math.inf
 
-    def check_t(self, name, t):
-        arr = super().check_t(name, t)
-        return arr
-
     @property
     def t_start(self) -> float:
         return self.sigma_max
