@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -202,3 +204,24 @@ else:
 
 # %%
 print(f"notebook run time {time.perf_counter() - T0:.1f} s")
+
+# %% [markdown]
+# ## The numbers this notebook states, checked
+# The first- and second-order solvers show their theoretical order; the third- and
+# fourth-order ones come within 0.6 of theirs in this pre-asymptotic range (measured: DPM-Solver-3
+# 2.80, DPM-Solver++(3M) 3.16, UniPC-2 2.97, UniPC-3 3.53); the optimised steps beat uniform
+# log-SNR steps on held-out starts at every NFE (ratio 0.05–0.14), and on the
+# trained network the LTE-optimised steps beat uniform ones against the NFE-200 reference.
+
+# %%
+observed = {s: -np.polyfit(np.log(nfes[-4:]), np.log(np.asarray(errors[s])[-4:]), 1)[0]
+            for s in ode_solvers}
+for s, p in observed.items():
+    if theory[s] <= 2:
+        assert abs(p - theory[s]) < 0.25, (s, p)
+    else:
+        assert theory[s] - 0.6 < p < theory[s] + 0.3, (s, p)
+assert all(r.ratio < 0.5 for r in opt.values()), {k: r.ratio for k, r in opt.items()}
+if have_nn:
+    assert mean_err(x_opt, x_ref) < mean_err(x_uni, x_ref)
+print({s: round(p, 2) for s, p in observed.items()})
