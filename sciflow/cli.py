@@ -23,6 +23,8 @@ __all__ = ["main", "find_project_dir", "run_validation", "save_figure"]
 def find_project_dir(name: str, start: Path | None = None) -> Path:
     """Locate ``validation/`` or ``benchmarks/``: in the working directory or its parents,
     else beside the installed package (editable installs)."""
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a non-empty folder name (str), got {name!r}")
     candidates = []
     here = Path.cwd() if start is None else Path(start)
     candidates += [p / name for p in (here, *here.parents)]
@@ -38,6 +40,12 @@ def save_figure(fig, outdir, name: str, *, dpi: int = 100) -> str:
     validation case lists in its ``figures``)."""
     import matplotlib.pyplot as plt
 
+    if not hasattr(fig, "savefig"):
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    if not Path(outdir).is_dir():
+        raise ValueError(f"outdir must be an existing folder, got {str(outdir)!r}")
+    if not isinstance(name, str) or not name.endswith(".png"):
+        raise ValueError(f"name must be a file name ending in .png, got {name!r}")
     fig.tight_layout()
     fig.savefig(Path(outdir) / name, dpi=dpi)
     plt.close(fig)
@@ -58,11 +66,19 @@ def run_validation(validation_dir: Path | None = None, out: Path | None = None,
 
     matplotlib.use("Agg")
     vdir = Path(validation_dir) if validation_dir else find_project_dir("validation")
-    out = Path(out) if out else vdir / "report"
-    out.mkdir(parents=True, exist_ok=True)
+    if not vdir.is_dir():
+        raise ValueError(f"validation_dir must be an existing folder, got {str(vdir)!r}")
     cases = sorted(p for p in vdir.glob("*/validate.py") if p.parent.name != "report")
     if only:
+        if isinstance(only, str):
+            raise TypeError(f"only must be a list of case names, got the string {only!r}")
+        unknown = sorted(set(only) - {c.parent.name for c in cases})
+        if unknown:
+            raise ValueError(f"only names unknown validation case(s) {unknown}; "
+                             f"known: {[c.parent.name for c in cases]}")
         cases = [c for c in cases if c.parent.name in only]
+    out = Path(out) if out else vdir / "report"
+    out.mkdir(parents=True, exist_ok=True)
     results, lines = {}, ["# sciflow validation report", ""]
     for case in cases:
         name = case.parent.name
@@ -120,12 +136,19 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("info", help="versions and settings")
     args = parser.parse_args(argv)
     if args.command == "validate":
-        res = run_validation(args.dir, args.out, args.cases or None, quick=args.quick)
+        try:
+            res = run_validation(args.dir, args.out, args.cases or None, quick=args.quick)
+        except (ValueError, TypeError, FileNotFoundError) as exc:  # one line, no traceback
+            raise SystemExit(f"sciflow validate: error: {exc}") from None
         return 0 if all(r["passed"] for r in res.values()) else 1
     if args.command == "bench":
         bdir = find_project_dir("benchmarks")
         scripts = sorted(bdir.glob("bench_*.py"))
         if args.names:
+            unknown = [n for n in args.names if not any(n in s.stem for s in scripts)]
+            if unknown:
+                raise SystemExit(f"sciflow bench: error: no benchmark matches {unknown}; "
+                                 f"known: {[s.stem for s in scripts]}")
             scripts = [s for s in scripts if any(n in s.stem for n in args.names)]
         rc = 0
         for s in scripts:

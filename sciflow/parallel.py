@@ -26,12 +26,18 @@ def map_tasks(fn: Callable, tasks: Iterable, *, workers=None, progress: bool = F
 
     ``fn`` must be picklable (a module-level function) for process pools and clusters.
     """
-    tasks = list(tasks)
-    if workers is None or (isinstance(workers, int) and not isinstance(workers, bool)
-                           and workers in (0, 1)):
+    if not callable(fn):
+        raise TypeError(f"fn must be callable, got {type(fn).__name__} {fn!r}")
+    try:
+        tasks = list(tasks)
+    except TypeError:
+        raise TypeError(f"tasks must be iterable, got {type(tasks).__name__}") from None
+    if isinstance(workers, bool):
+        raise TypeError(f"workers must be None, an int or an executor, got bool {workers!r}")
+    if workers is None or (isinstance(workers, int) and workers in (0, 1)):
         it = tqdm(tasks, desc=desc, disable=not progress)
         return [fn(t) for t in it]
-    if isinstance(workers, int) and not isinstance(workers, bool):
+    if isinstance(workers, int):
         if workers < -1:
             raise ValueError(f"workers must be -1, None or a positive integer, got {workers}")
         n = (os.cpu_count() or 1) if workers == -1 else workers
