@@ -135,6 +135,16 @@ def test_numpy_paths_work_without_torch_and_dask():
         assert ch.c.max() > 0
         from sciflow.parallel import map_tasks
         assert map_tasks(abs, [-1, 2]) == [1, 2]
+        from sciflow.sampling import VPSchedule, sample
+        from sciflow.sampling.datasets import gaussian_mixture_model
+        vp = VPSchedule()
+        x = sample(gaussian_mixture_model().bind(vp), np.zeros((4, 2)), vp, solver='unipc_2',
+                   nfe=5)
+        assert np.all(np.isfinite(x))
+        from sciflow.multiplicative import GBM, LogNormalMixture
+        b = LogNormalMixture([1.0], [[0.3]], [[[0.01]]]).bind(GBM(0.32, 0.8))
+        assert np.all(b.sample(3, 0.5, rng=0) > 0)
+        import sciflow.transport
         assert 'torch' not in sys.modules
         print('ok')
     """)
