@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import ConvergenceError
-from .._validate import check_choice, check_int, check_positive
-from .iterate import ACCELS, Discretisation, _multigroup
+from .._validate import check_array, check_int, check_nonnegative, check_positive
+from .iterate import Discretisation, _check_common, _multigroup
 from .problem import Slab
 
 __all__ = ["k_eigenvalue", "EigenSolution"]
@@ -41,7 +41,35 @@ class EigenSolution:
     wall_time: float = 0.0
     converged: bool = True
 
+    def __post_init__(self):
+        object.__setattr__(self, "k", check_positive("k", self.k))
+        phi = check_array("phi", self.phi, ndim=2, finite=False)
+        if phi.shape[0] < 1 or phi.shape[1] < 1:
+            raise ValueError(f"phi must have shape (G, N) with G, N >= 1, got {phi.shape}")
+        N = phi.shape[1]
+        object.__setattr__(self, "iterations", check_int("iterations", self.iterations, low=0))
+        object.__setattr__(self, "inner_iterations",
+                           check_int("inner_iterations", self.inner_iterations, low=0))
+        object.__setattr__(self, "dominance_ratio",
+                           check_nonnegative("dominance_ratio", self.dominance_ratio))
+        object.__setattr__(self, "wall_time", check_nonnegative("wall_time", self.wall_time))
+        if self.k_history is not None:
+            check_array("k_history", self.k_history, ndim=1)
+        if self.x_edges is not None:
+            edges = check_array("x_edges", self.x_edges, ndim=1)
+            if edges.shape != (N + 1,) or np.any(np.diff(edges) <= 0):
+                raise ValueError(f"x_edges must be increasing with shape ({N + 1},) (cells of "
+                                 f"phi), got shape {edges.shape}")
+        if self.x_centres is not None:
+            centres = check_array("x_centres", self.x_centres, ndim=1)
+            if centres.shape != (N,):
+                raise ValueError(f"x_centres must have shape ({N},), got {centres.shape}")
+        if not isinstance(self.converged, bool | np.bool_):
+            raise TypeError(f"converged must be a bool, got {type(self.converged).__name__}")
+
     def plot(self, ax=None):
+        if self.x_edges is None:
+            raise ValueError("x_edges is None: plot needs the cell edges")
         import matplotlib.pyplot as plt
 
         if ax is None:
@@ -58,14 +86,24 @@ def k_eigenvalue(slab: Slab, *, order: int = 16, scheme: str = "diamond", accel:
     """Fundamental k-eigenvalue and flux of ``slab`` (power iteration).
 
     Raises ``ConvergenceError`` (with the last iterate) if ``max_iter`` outer iterations do
-    not reach ``tol`` on k; ``ValueError`` if nothing is fissile.
+    not reach ``tol`` on k; ``ValueError`` if nothing is fissile, or if the slab has a fixed
+    ``source`` or an ``incident`` flux (the k-eigenvalue problem is homogeneous: they would
+    be added to the fission source and change k without notice).
     """
-    check_choice("accel", accel, ACCELS)
-    tol = check_positive("tol", tol)
-    max_iter = check_int("max_iter", max_iter, low=1)
+    tol, max_iter = _check_common(slab, accel, tol, max_iter, raise_on_fail)
     k0 = check_positive("k0", k0)
     if not any(m.fissile for m in slab.materials):
         raise ValueError("k_eigenvalue needs fissile material (nu_sigma_f > 0 somewhere)")
+    # L psi = (1/k) F psi is homogeneous: a fixed source or an incident flux would be added
+    # to the fission source of every outer iteration and silently change k
+    for i, r in enumerate(slab.regions):
+        if np.any(r.source != 0):
+            raise ValueError(f"regions[{i}].source must be 0 for k_eigenvalue (a k-eigenvalue "
+                             f"problem has no fixed source), got {r.source}; use solve() for "
+                             "a subcritical system with a source")
+    if slab.incident:
+        raise ValueError(f"incident must be None for k_eigenvalue (a k-eigenvalue problem has "
+                         f"no incoming flux), got incident on {sorted(slab.incident)}")
     inner_tol = min(tol * 1e-2, 1e-10) if inner_tol is None else check_positive("inner_tol",
                                                                                    inner_tol)
     t0 = time.perf_counter()

@@ -104,8 +104,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
-from .._validate import check_choice, check_in_range, check_int, check_positive
+from .._validate import check_array, check_in_range, check_int, check_positive, check_real
 from ._kernels import alpha_step_characteristic
+from .problem import _check_str_choice
 from .quadrature import gauss_legendre
 
 __all__ = ["amplification", "spectral_radius", "analyse", "iteration_matrix", "FourierResult"]
@@ -127,7 +128,7 @@ def _parse_order(order):
             return None
         raise ValueError(f"order must be an even integer >= 2, None or 'continuous', got {order!r}")
     if isinstance(order, numbers.Real) and not isinstance(order, numbers.Integral) \
-            and math.isinf(order):
+            and math.isinf(order) and order > 0:
         return None
     N = check_int("order", order, low=2)
     if N % 2:
@@ -159,9 +160,9 @@ def _readonly(a):
 
 def _check_common(c, method, optical_thickness, scheme, dsa, mu_bar):
     c = check_in_range("c", c, 0.0, 1.0)
-    check_choice("method", method, METHODS)
-    check_choice("scheme", scheme, SCHEMES)
-    check_choice("dsa", dsa, DSAS)
+    _check_str_choice("method", method, METHODS)
+    _check_str_choice("scheme", scheme, SCHEMES)
+    _check_str_choice("dsa", dsa, DSAS)
     tau = None if optical_thickness is None else check_positive("optical_thickness",
                                                                optical_thickness)
     mu_bar = check_in_range("mu_bar", mu_bar, -1.0, 1.0)
@@ -266,18 +267,30 @@ def _dsa_factor_linear_system(theta, c, c1, tau):
     return _dsa_matrix_linear_system(theta, c, c1, tau)[..., 0, 0]
 
 
+def _check_modes(name, x):
+    """The modes (wavenumbers or phases per cell) as a finite float array."""
+    if isinstance(x, bool | np.bool_):
+        raise TypeError(f"{name} must be a number or an array of numbers, got {x!r}")
+    return check_array(name, x)
+
+
 def iteration_matrix(x, c, *, method="si", order=None, optical_thickness=None,
                      scheme="diamond", dsa="consistent", mu_bar=0.0):
     """Amplification matrix per mode, shape x.shape + (L+1, L+1) (L = 0 isotropic, 1 if
-    ``mu_bar`` is non-zero). Arguments as in :func:`amplification`."""
+    ``mu_bar`` is non-zero). Arguments as in :func:`amplification` (``x`` the modes)."""
+    return _iteration_matrix("x", x, c, method=method, order=order,
+                             optical_thickness=optical_thickness, scheme=scheme, dsa=dsa,
+                             mu_bar=mu_bar)
+
+
+def _iteration_matrix(name, x, c, *, method, order, optical_thickness, scheme, dsa, mu_bar):
     c, tau, mu_bar = _check_common(c, method, optical_thickness, scheme, dsa, mu_bar)
     N = _parse_order(order)
-    x = np.asarray(x, dtype=float)
-    if not np.all(np.isfinite(x)):
-        raise ValueError("modes must be finite")
+    x = _check_modes(name, x)
     if method == "dsa" and c >= 1.0 and np.any(x == 0.0):
-        raise ValueError("the flat mode (lambda = 0 or theta = 0) is singular for DSA with c = 1 "
-                         "(no absorption): the diffusion operator has no inverse there")
+        raise ValueError(f"{name}: the flat mode (lambda = 0 or theta = 0) is singular for DSA "
+                         "with c = 1 (no absorption): the diffusion operator has no inverse "
+                         "there")
     L1 = 2 if mu_bar != 0.0 else 1
     c1 = c * mu_bar
     cl = np.array([c, c1])[:L1]
@@ -348,9 +361,11 @@ def amplification(lam_or_theta, c, *, method="si", order=None, optical_thickness
         The dominant eigenvalue per mode (real for isotropic scattering; complex where the
         2x2 anisotropic matrix has complex eigenvalues).
     """
-    M = iteration_matrix(lam_or_theta, c, method=method, order=order,
-                         optical_thickness=optical_thickness, scheme=scheme, dsa=dsa,
-                         mu_bar=mu_bar)
+    if not isinstance(all_eigenvalues, bool | np.bool_):
+        raise TypeError(f"all_eigenvalues must be a bool, got {type(all_eigenvalues).__name__}")
+    M = _iteration_matrix("lam_or_theta", lam_or_theta, c, method=method, order=order,
+                          optical_thickness=optical_thickness, scheme=scheme, dsa=dsa,
+                          mu_bar=mu_bar)
     ev = M[..., 0, 0][..., None] if M.shape[-1] == 1 else np.linalg.eigvals(M)
     order_ = np.argsort(-np.abs(ev), axis=-1, kind="stable")
     ev = np.take_along_axis(ev, order_, axis=-1)
@@ -380,6 +395,30 @@ class FourierResult:
     scheme: str
     dsa: str
     mu_bar: float = 0.0
+
+    def __post_init__(self):
+        c, tau, mu_bar = _check_common(self.c, self.method, self.optical_thickness,
+                                       self.scheme, self.dsa, self.mu_bar)
+        object.__setattr__(self, "c", c)
+        object.__setattr__(self, "optical_thickness", tau)
+        object.__setattr__(self, "mu_bar", mu_bar)
+        object.__setattr__(self, "order", _parse_order(self.order))
+        modes = check_array("modes", self.modes, ndim=1, min_size=1)
+        omega = np.asarray(self.omega)
+        if not np.issubdtype(omega.dtype, np.number):
+            raise TypeError(f"omega must be an array of numbers, got dtype {omega.dtype}")
+        omega = check_array("omega", omega, dtype=omega.dtype)
+        if omega.shape != modes.shape:
+            raise ValueError(f"omega must have the shape of modes {modes.shape}, got "
+                             f"{omega.shape}")
+        rho = check_real("spectral_radius", self.spectral_radius)
+        if rho < 0:
+            raise ValueError(f"spectral_radius must be >= 0, got {rho}")
+        if rho < np.max(np.abs(omega)) * (1 - 1e-12) - 1e-15:
+            raise ValueError(f"spectral_radius ({rho}) must be >= max |omega| "
+                             f"({np.max(np.abs(omega))}): it is the supremum over the modes")
+        object.__setattr__(self, "spectral_radius", rho)
+        object.__setattr__(self, "mode_max", check_real("mode_max", self.mode_max))
 
     @property
     def variable(self) -> str:

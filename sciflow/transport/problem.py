@@ -9,7 +9,7 @@ is the total scattering cross section from g' to g.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,15 +20,38 @@ __all__ = ["Material", "Region", "Slab"]
 
 
 def _nonneg_array(name, value, shape=None):
+    """A finite float array from a number or array of numbers (sign checked by the caller)."""
+    if value is None or isinstance(value, str | bytes):
+        raise TypeError(f"{name} must be a number or an array of numbers, got {value!r}")
     try:
+        raw = np.asarray(value)
         arr = np.array(value, dtype=float)
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a number or an array of numbers, got {value!r}") from None
+    if raw.dtype == bool or raw.dtype.kind in "USc":
+        raise TypeError(f"{name} must be a number or an array of real numbers, got {value!r}")
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite, got {value!r}")
     if shape is not None and arr.shape != shape:
         raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
     return arr
+
+
+def _per_group(name, value, G):
+    """A number or an array (G,) as a float array (G,), with a message naming ``name``."""
+    arr = np.atleast_1d(_nonneg_array(name, value))
+    if arr.shape not in ((1,), (G,)):
+        raise ValueError(f"{name} must be a number or an array of shape ({G},) (one value per "
+                         f"group), got shape {arr.shape}")
+    return np.broadcast_to(arr, (G,)).copy()
+
+
+def _check_str_choice(name, value, choices):
+    """One of a fixed set of strings: TypeError for a non-string, ValueError otherwise."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, one of {sorted(choices)!r}, got "
+                        f"{type(value).__name__} {value!r}")
+    return check_choice(name, value, set(choices))
 
 
 @dataclass(frozen=True)
@@ -55,9 +78,14 @@ class Material:
     name: str = ""
 
     def __post_init__(self):
+        if not isinstance(self.name, str):
+            raise TypeError(f"name must be a string, got {type(self.name).__name__}")
         st = np.atleast_1d(_nonneg_array("sigma_t", self.sigma_t))
         if st.ndim != 1:
             raise ValueError(f"sigma_t must be a float or a 1-D array (G,), got shape {st.shape}")
+        if st.size == 0:
+            raise ValueError("sigma_t must not be empty: give a float (one group) or an array "
+                             "(G,) with G >= 1")
         G = st.size
         if np.any(st < 0):
             raise ValueError(f"sigma_t must be >= 0, got {st}")
@@ -70,8 +98,7 @@ class Material:
             raise ValueError(f"sigma_s must have shape (L+1, {G}, {G}), got {ss.shape}")
         if np.any(ss[0] < 0):
             raise ValueError("sigma_s[0] (total scattering) must be >= 0")
-        nsf = np.broadcast_to(np.atleast_1d(_nonneg_array("nu_sigma_f", self.nu_sigma_f)),
-                              (G,)).copy()
+        nsf = _per_group("nu_sigma_f", self.nu_sigma_f, G)
         if np.any(nsf < 0):
             raise ValueError(f"nu_sigma_f must be >= 0, got {nsf}")
         if self.chi is None:
@@ -130,8 +157,7 @@ class Region:
             raise TypeError(f"material must be a Material, got {type(self.material).__name__}")
         object.__setattr__(self, "width", check_positive("width", self.width))
         object.__setattr__(self, "cells", check_int("cells", self.cells, low=1))
-        src = np.broadcast_to(np.atleast_1d(_nonneg_array("source", self.source)),
-                              (self.material.n_groups,)).copy()
+        src = _per_group("source", self.source, self.material.n_groups)
         if np.any(src < 0):
             raise ValueError(f"source must be >= 0, got {src}")
         object.__setattr__(self, "source", src)
@@ -152,6 +178,8 @@ class Slab:
         Incoming angular flux on a vacuum side: ``{"left": f, "right": f}`` with ``f`` a float
         (isotropic, per group if an array (G,)) or a callable ``f(mu) -> array`` giving the
         incoming angular flux at the quadrature directions (|mu|, shape (n,) or (G, n)).
+        Numbers and arrays are checked on construction (finite, >= 0); a callable's values
+        when the slab is solved.
     """
 
     regions: Sequence[Region]
@@ -161,24 +189,63 @@ class Slab:
     _arrays: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        regions = tuple(self.regions)
-        if not regions or not all(isinstance(r, Region) for r in regions):
-            raise TypeError("regions must be a non-empty sequence of Region")
+        if isinstance(self.regions, Region | str | bytes | Mapping):
+            raise TypeError(f"regions must be a sequence (list or tuple) of Region, got "
+                            f"{type(self.regions).__name__}")
+        try:
+            regions = tuple(self.regions)
+        except TypeError:
+            raise TypeError(f"regions must be a sequence (list or tuple) of Region, got "
+                            f"{type(self.regions).__name__}") from None
+        if not regions:
+            raise ValueError("regions must not be empty: a slab needs at least one Region")
+        for i, r in enumerate(regions):
+            if not isinstance(r, Region):
+                raise TypeError(f"regions[{i}] must be a Region, got {type(r).__name__}")
         G = regions[0].material.n_groups
-        if any(r.material.n_groups != G for r in regions):
-            raise ValueError("all materials must have the same number of groups")
+        for i, r in enumerate(regions):
+            if r.material.n_groups != G:
+                raise ValueError(f"all materials must have the same number of groups: "
+                                 f"regions[0] has {G}, regions[{i}] has {r.material.n_groups}")
         object.__setattr__(self, "regions", regions)
-        check_choice("left", self.left, _BOUNDARIES)
-        check_choice("right", self.right, _BOUNDARIES)
-        inc = dict(self.incident or {})
-        for side in inc:
+        _check_str_choice("left", self.left, _BOUNDARIES)
+        _check_str_choice("right", self.right, _BOUNDARIES)
+        object.__setattr__(self, "incident", self._check_incident(self.incident, G))
+
+    def _check_incident(self, incident, G):
+        """{side: f}, sides 'left'/'right' on vacuum boundaries, each number or array f
+        finite and >= 0 (shapes other than () and (G,) are checked against the directions
+        when the slab is solved, by ``incident_flux``)."""
+        if incident is None:
+            return {}
+        if not isinstance(incident, Mapping):
+            if isinstance(incident, numbers.Real):
+                raise ValueError(
+                    f"incident must be a dict {{'left': f, 'right': f}} naming the side(s) lit, "
+                    f"got the bare value {incident!r}"
+                    + ("" if np.isfinite(incident) else " (and an incoming flux must be finite)"))
+            raise TypeError(f"incident must be a dict {{'left': f, 'right': f}} or None, got "
+                            f"{type(incident).__name__}")
+        inc = dict(incident)
+        for side, f in inc.items():
+            if not isinstance(side, str):
+                raise TypeError(f"incident side must be 'left' or 'right', got {side!r}")
             check_choice("incident side", side, {"left", "right"})
             if getattr(self, side) != "vacuum":
                 raise ValueError(f"incident flux on the {side} needs {side}='vacuum'")
-            f = inc[side]
-            if not callable(f) and not isinstance(f, numbers.Real | np.ndarray | list | tuple):
-                raise TypeError(f"incident[{side!r}] must be a float, an array or a callable")
-        object.__setattr__(self, "incident", inc)
+            if callable(f):
+                continue
+            name = f"incident[{side!r}]"
+            if not isinstance(f, numbers.Real | np.ndarray | list | tuple) or isinstance(f, bool):
+                raise TypeError(f"{name} must be a float, an array or a callable, got "
+                                f"{type(f).__name__}")
+            arr = _nonneg_array(name, f)
+            if np.any(arr < 0):
+                raise ValueError(f"{name} must be >= 0 (an incoming flux), got {f!r}")
+            if arr.ndim > 2:
+                raise ValueError(f"{name} must be a float or an array ({G},) per group, got "
+                                 f"shape {arr.shape}")
+        return inc
 
     # -- discretisation ---------------------------------------------------------------------
     @property
@@ -244,10 +311,20 @@ class Slab:
         if f is None:
             return np.zeros((G, mu_abs.size))
         val = f(mu_abs) if callable(f) else np.asarray(f, dtype=float)
-        val = np.asarray(val, dtype=float)
+        try:
+            val = np.asarray(val, dtype=float)
+        except (TypeError, ValueError):
+            raise TypeError(f"incident[{side!r}] must give an array of numbers, got "
+                            f"{type(val).__name__}") from None
         if val.ndim == 0 or (val.ndim == 1 and val.size == G and not callable(f)):
             val = np.broadcast_to(np.atleast_1d(val)[:, None], (G, mu_abs.size))
-        val = np.broadcast_to(val, (G, mu_abs.size)).astype(float)
+        try:
+            val = np.broadcast_to(val, (G, mu_abs.size)).astype(float)
+        except ValueError:
+            raise ValueError(f"incident[{side!r}] must give the incoming flux at the "
+                             f"{mu_abs.size} directions, shape ({mu_abs.size},) or "
+                             f"({G}, {mu_abs.size}); got shape {val.shape}") from None
         if not np.all(np.isfinite(val)) or np.any(val < 0):
-            raise ValueError(f"incident flux on the {side} must be finite and >= 0")
+            raise ValueError(f"incident[{side!r}]: the incident flux on the {side} must be "
+                             "finite and >= 0")
         return val

@@ -13,17 +13,44 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from .._validate import check_int
+from .._validate import check_array, check_int
 
 __all__ = ["Quadrature", "gauss_legendre"]
 
 
 @dataclass(frozen=True)
 class Quadrature:
-    """Directions ``mu`` (sorted ascending, first half negative) and weights ``w`` (sum 2)."""
+    """Directions ``mu`` (sorted ascending, first half negative) and weights ``w`` (sum 2).
+
+    The sweeps use the half ``mu[N/2:]`` and mirror it, so the set must be symmetric
+    (``mu = -mu[::-1]``, ``w = w[::-1]``), of even size N >= 2, with |mu| in (0, 1] and
+    positive weights summing to 2 (checked on construction).
+    """
 
     mu: np.ndarray
     w: np.ndarray
+
+    def __post_init__(self):
+        mu = check_array("mu", self.mu, ndim=1, min_size=2)
+        w = check_array("w", self.w, ndim=1)
+        if w.shape != mu.shape:
+            raise ValueError(f"w must have the shape of mu {mu.shape}, got {w.shape}")
+        if mu.size % 2:
+            raise ValueError(f"mu must hold an even number of directions, got {mu.size}")
+        if np.any(np.diff(mu) <= 0):
+            raise ValueError("mu must be sorted strictly ascending")
+        if np.any(np.abs(mu) > 1.0) or np.any(mu == 0.0):
+            raise ValueError("mu must lie in [-1, 1] without mu = 0")
+        if not np.allclose(mu, -mu[::-1], rtol=0.0, atol=1e-13):
+            raise ValueError("mu must be symmetric about 0 (mu = -mu[::-1])")
+        if np.any(w <= 0):
+            raise ValueError("w must be > 0")
+        if not np.allclose(w, w[::-1], rtol=1e-12, atol=0.0):
+            raise ValueError("w must be symmetric (w = w[::-1])")
+        if abs(w.sum() - 2.0) > 1e-10:
+            raise ValueError(f"w must sum to 2 (phi = sum_n w_n psi_n), got {w.sum()!r}")
+        object.__setattr__(self, "mu", mu)
+        object.__setattr__(self, "w", w)
 
     @property
     def order(self) -> int:
@@ -31,6 +58,7 @@ class Quadrature:
 
     def legendre(self, L: int) -> np.ndarray:
         """P_l(mu_n) for l = 0..L, shape (L+1, N)."""
+        L = check_int("L", L, low=0)
         return np.array([special.eval_legendre(l, self.mu) for l in range(L + 1)])
 
 

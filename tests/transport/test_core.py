@@ -1,5 +1,5 @@
 """S_N transport core: quadrature, sweep kernel against a NumPy reference, exact solutions,
-iteration targets (SI / DSA / GMRES), k-eigenvalues and input checks."""
+iteration targets (SI / DSA / GMRES) and k-eigenvalues. Input checks: test_bad_input.py."""
 
 import numpy as np
 import pytest
@@ -7,6 +7,7 @@ import pytest
 from sciflow import ConvergenceError
 from sciflow.transport import Material, Region, Slab, gauss_legendre, k_eigenvalue, solve
 from sciflow.transport._kernels import alpha_step_characteristic, sweep, sweep_coefficients
+from sciflow.transport.iterate import Discretisation
 
 
 # ---------------------------------------------------------------- quadrature and the kernel
@@ -133,7 +134,7 @@ def test_diamond_difference_is_second_order():
         errs.append(np.max(np.abs(coarse - ref_avg)))
         hs.append(4.0 / cells)
     order = np.polyfit(np.log(hs), np.log(errs), 1)[0]
-    assert order == pytest.approx(2.0, abs=0.3)
+    assert order == pytest.approx(2.0, abs=0.1)  # theory 2; measured 2.029
 
 
 # ---------------------------------------------------------------- iteration targets
@@ -164,7 +165,7 @@ def test_honest_stopping_criterion():
     ref = solve(slab, order=8, accel="gmres+dsa", tol=1e-13)
     si = solve(slab, order=8, accel="none", tol=1e-6, max_iter=20_000)
     err = np.max(np.abs(si.phi - ref.phi)) / np.max(ref.phi)
-    assert err < 3e-6
+    assert err < 3e-6  # measured 9.9e-7 (within tol); stopping on the bare change: 9.0e-5
 
 
 def test_dsa_iterations_independent_of_cell_thickness():
@@ -180,10 +181,22 @@ def test_s2_consistent_dsa_converges_immediately(left):
 
 
 def test_non_convergence_raises_with_partial_result():
+    slab = _thick(0.999, cells=20)
     with pytest.raises(ConvergenceError, match="did not reach") as exc:
-        solve(_thick(0.999, cells=20), order=4, accel="none", tol=1e-12, max_iter=5)
-    assert exc.value.result.phi.shape == (1, 20)
-    assert not exc.value.result.converged
+        solve(slab, order=4, accel="none", tol=1e-12, max_iter=5)
+    res = exc.value.result
+    assert not res.converged and res.iterations == 5 and res.residuals.size == 5
+    # the partial result is the fifth source iterate from zero: SI with a positive source
+    # rises monotonically towards the answer, so 0 < phi_5 < phi, and it equals five sweeps
+    # of the scattering source done here with the kernel directly
+    ref = solve(slab, order=4, accel="gmres+dsa", tol=1e-12)
+    assert np.all(res.phi > 0) and np.all(res.phi < ref.phi)
+    disc = Discretisation(slab, 4, "diamond")
+    q = disc.data["source"][0][None, :]
+    phi = np.zeros((1, 20))
+    for _ in range(5):
+        phi = disc.sweep(0, q + 0.999 * phi)[0]
+    np.testing.assert_allclose(res.phi, phi, rtol=1e-13)
 
 
 # ---------------------------------------------------------------- k-eigenvalue
@@ -209,31 +222,6 @@ def test_sood_bare_plutonium_slab_is_critical():
     assert abs(k_eigenvalue(slab, order=16, tol=1e-9).k - 1.0) < 2e-3
 
 
-# ---------------------------------------------------------------- input checks
-def test_bad_input():
-    m = Material(1.0, 0.5)
-    with pytest.raises(ValueError, match="width must be > 0"):
-        Region(m, -1.0, 0.0, 4)
-    with pytest.raises(ValueError, match="cells must be >= 1"):
-        Region(m, 1.0, 0.0, 0)
-    with pytest.raises(ValueError, match="sigma_t must be >= 0"):
-        Material(-1.0, 0.0)
-    with pytest.raises(ValueError, match="sigma_s\\[0\\] .* must be >= 0"):
-        Material(1.0, -0.2)
-    with pytest.raises(ValueError, match="sigma_s > sigma_t"):
-        solve(Slab([Region(Material(1.0, 1.2), 1.0, 1.0, 4)]), order=4)
-    with pytest.raises(ValueError, match="order must be even"):
-        solve(Slab([Region(m, 1.0, 1.0, 4)]), order=5)
-    with pytest.raises(ValueError, match="accel must be one of"):
-        solve(Slab([Region(m, 1.0, 1.0, 4)]), order=4, accel="cmfd")
-    with pytest.raises(ValueError, match="left must be one of"):
-        Slab([Region(m, 1.0, 1.0, 4)], left="periodic")
-    with pytest.raises(ValueError, match="needs k_eigenvalue|k_eigenvalue needs"):
-        k_eigenvalue(Slab([Region(m, 1.0, 1.0, 4)]), order=4)
-    with pytest.raises(ValueError, match="must have the same number of groups"):
-        Slab([Region(m, 1.0, 1.0, 4), Region(Material([1.0, 1.0], np.zeros((2, 2))), 1.0)])
-
-
 def test_k_infinite_with_upscatter_matches_matrix_eigenvalue():
     st = np.array([1.0, 1.4, 2.0])
     ss = np.array([[[0.50, 0.05, 0.00],
@@ -247,7 +235,12 @@ def test_k_infinite_with_upscatter_matches_matrix_eigenvalue():
     k_ref = np.max(np.abs(np.linalg.eigvals(np.linalg.solve(A, np.outer(chi, nsf)))))
     eig = k_eigenvalue(slab, order=4, tol=1e-11)
     assert eig.k == pytest.approx(k_ref, rel=1e-8)
-    assert eig.phi.shape == (3, 6)
+    # infinite medium: the flux is flat in x and its spectrum is the matrix eigenvector,
+    # normalised to a unit fission source over the slab (width 3)
+    w, V = np.linalg.eig(np.linalg.solve(A, np.outer(chi, nsf)))
+    v = np.real(V[:, np.argmax(np.abs(w))])
+    v /= np.dot(nsf, v) * 3.0
+    np.testing.assert_allclose(eig.phi, np.repeat(v[:, None], 6, axis=1), rtol=1e-7)
 
 
 def test_inconsistent_dsa_divergence_is_reported():
@@ -258,5 +251,12 @@ def test_inconsistent_dsa_divergence_is_reported():
         solve(slab, order=8, scheme="step_characteristic", accel="dsa", max_iter=500)
     res = exc.value.result
     assert not res.converged and res.spectral_radius > 1.0 and res.phi.shape == (1, 40)
+    assert np.all(np.isnan(res.absorption))  # no balance is claimed for a diverged iterate
     ok = solve(slab, order=8, scheme="step_characteristic", accel="gmres+dsa", tol=1e-10)
     assert ok.converged
+    # GMRES+DSA's answer is GMRES's and it balances, source = absorption + leakage, to the
+    # iteration tolerance 1e-10 (measured 2.8e-14 and 7e-16)
+    ref = solve(slab, order=8, scheme="step_characteristic", accel="gmres", tol=1e-12)
+    np.testing.assert_allclose(ok.phi, ref.phi, rtol=1e-10)
+    total = ok.absorption[0] + ok.leakage_left[0] + ok.leakage_right[0]
+    assert total == pytest.approx(400.0, rel=1e-10)

@@ -1,8 +1,18 @@
 """Fourier analysis of SI and DSA (sciflow.transport.fourier) against closed forms, the
-published bounds, and the iteration operators of sciflow.transport.iterate."""
+published bounds, independent computations (scipy quadrature and optimisation of the closed-form
+factors), and the iteration operators of sciflow.transport.iterate.
+
+Numbers that come from the code's own output are regression values, kept with a note on how
+they were produced in ``regression_values.json``. Bad-input checks are in test_bad_input.py.
+"""
+
+import functools
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import integrate, optimize
 
 from sciflow.transport import Material, Region, Slab, fourier, solve
 from sciflow.transport.fourier import amplification, analyse, iteration_matrix, spectral_radius
@@ -10,6 +20,36 @@ from sciflow.transport.iterate import Discretisation
 from sciflow.transport.quadrature import gauss_legendre
 
 SC = "step_characteristic"
+REGRESSION = json.loads((Path(__file__).parent / "regression_values.json").read_text())
+
+
+# ------------------------------------------------------ independent reference (no sciflow code)
+def _lambda_factor(lam, order):
+    """Lambda(lambda) = (1/2) int_{-1}^{1} dmu / (1 + lambda^2 mu^2): by scipy's adaptive
+    quadrature for continuous angle (order None), else by numpy's Gauss-Legendre nodes."""
+    if order is None:
+        return integrate.quad(lambda m: 0.5 / (1.0 + (lam * m) ** 2), -1.0, 1.0,
+                              epsabs=1e-14, epsrel=1e-12)[0]
+    mu, w = np.polynomial.legendre.leggauss(order)
+    return float(np.sum(0.5 * w / (1.0 + (lam * mu) ** 2)))
+
+
+@functools.cache
+def independent_dsa_radius(c, order):
+    """(sup_lambda |omega_DSA|, argmax) of the continuous isotropic DSA factor
+    omega = c [Lambda (1 + lambda^2/3) - 1] / (lambda^2/3 + 1 - c) (Larsen 1982; Adams & Larsen
+    2002, section 4), from the formula alone: a log-spaced grid, then scipy's bounded Brent
+    search between the neighbours of the grid maximum. Shares no code with sciflow."""
+    def om(lam):
+        return c * (_lambda_factor(lam, order) * (1.0 + lam**2 / 3.0) - 1.0) / \
+            (lam**2 / 3.0 + 1.0 - c)
+
+    grid = np.geomspace(1e-2, 1e2, 241)
+    vals = np.abs([om(x) for x in grid])
+    k = int(np.argmax(vals))
+    res = optimize.minimize_scalar(lambda x: -abs(om(x)), bounds=(grid[k - 1], grid[k + 1]),
+                                   method="bounded", options={"xatol": 1e-11})
+    return float(-res.fun), float(res.x)
 
 
 # ----------------------------------------------------------------------- helpers (measurement)
@@ -115,19 +155,33 @@ def test_continuous_dsa_factor_closed_form(order):
 
 def test_continuous_dsa_famous_bound():
     rho = spectral_radius(1.0, method="dsa", order=None)
-    assert rho == pytest.approx(0.22467, abs=2e-5)  # Alcouffe (1977), Larsen (1982): 0.2247 c
+    # published: rho = 0.2247 c (Alcouffe 1977; Larsen 1982; Adams & Larsen 2002, section 4),
+    # four digits, so within the rounding of the last one
+    assert rho == pytest.approx(0.2247, abs=5e-5)
     lam = np.linspace(0.5, 6.0, 200_001)  # brute force, independent of the module's search
     assert rho == pytest.approx(np.max(_dsa_closed_form(lam, 1.0, None)), abs=1e-9)
-    assert analyse(1.0, method="dsa", order=None).mode_max == pytest.approx(2.53, abs=0.02)
+    # scipy quad of Lambda + bounded Brent search: measured difference 8e-17 (radius) and
+    # 2.8e-8 (argmax, where the maximum is flat)
+    ref_rho, ref_lam = independent_dsa_radius(1.0, None)
+    assert rho == pytest.approx(ref_rho, abs=5e-14)
+    assert analyse(1.0, method="dsa", order=None).mode_max == pytest.approx(ref_lam, abs=2.5e-7)
     cs = [0.1, 0.5, 0.9, 0.99, 0.9999]
     ratios = [spectral_radius(c, method="dsa", order=None) / c for c in cs]
     assert np.all(np.diff(ratios) > 0) and max(ratios) <= 0.22467  # rho <= 0.2247 c
 
 
-@pytest.mark.parametrize("order,expected", [(2, 0.0), (4, 0.18484), (8, 0.22239),
-                                            (16, 0.22466), (64, 0.22467)])
-def test_continuous_dsa_sn_values(order, expected):
-    assert spectral_radius(1.0, method="dsa", order=order) == pytest.approx(expected, abs=1e-5)
+@pytest.mark.parametrize("order", [2, 4, 8, 16, 64])
+def test_continuous_dsa_sn_values(order):
+    """S_N radii at c = 1 against the independent computation (Gauss-Legendre Lambda +
+    scipy's bounded search; measured agreement <= 1.4e-16, S2 8.5e-15: the round-off of a
+    zero); S2 is exact (Lambda (1 + l^2/3) = 1) and S64 is at the published S_inf value
+    0.2247 (Adams & Larsen 2002)."""
+    rho = spectral_radius(1.0, method="dsa", order=order)
+    assert rho == pytest.approx(independent_dsa_radius(1.0, order)[0], abs=5e-14)
+    if order == 2:
+        assert rho < 1e-14
+    if order == 64:
+        assert rho == pytest.approx(0.2247, abs=5e-5)
 
 
 # ---------------------------------------------------------------------- discretised analysis
@@ -153,7 +207,8 @@ def test_thin_cells_tend_to_continuous(order):
     for scheme in ("diamond", SC):
         disc = spectral_radius(0.99, method="dsa", order=order, optical_thickness=1e-3,
                                scheme=scheme, n_modes=501)
-        assert disc == pytest.approx(cont, abs=1e-3)
+        # measured |disc - cont| at tau = 1e-3: diamond 1e-15, step characteristic 2.5e-7 (S2)
+        assert disc == pytest.approx(cont, abs=2e-6)
     si = spectral_radius(0.99, method="si", order=order, optical_thickness=1e-3, scheme=SC,
                          n_modes=501)
     assert si == pytest.approx(0.99, abs=1e-12)
@@ -161,7 +216,8 @@ def test_thin_cells_tend_to_continuous(order):
 
 def test_continuous_angle_discrete_mesh():
     rho = spectral_radius(1.0, method="dsa", order=None, optical_thickness=1.0)
-    assert rho == pytest.approx(spectral_radius(1.0, method="dsa", order=None), abs=1e-5)
+    # diamond = continuous under the tangent map: round-off only (measured 1e-15)
+    assert rho == pytest.approx(spectral_radius(1.0, method="dsa", order=None), abs=1e-14)
 
 
 @pytest.mark.parametrize("order", [2, 4, 8, 16])
@@ -204,21 +260,30 @@ def test_edge_p1_dsa_matrix_matches_its_linear_system():
 
 def test_dd_dsa_on_step_characteristic_diverges_for_thick_cells():
     """DD (edge) DSA applied to step-characteristic transport is inconsistent: unstable in a
-    window of cell thicknesses when c is close to 1 (S8, c = 0.999: 2.785 < tau < 904)."""
+    window of cell thicknesses when c is close to 1 (S8, c = 0.999: 2.785 < tau < 904).
+    The radii and thresholds are regression values (regression_values.json); the limits are
+    physics: thin cells give the consistent continuous radius (Adams & Larsen: 0.2247 c), and
+    for tau -> infinity the diffusion correction vanishes (D -> 0) so rho -> c."""
     def rho(c, tau, order=8):
         return spectral_radius(c, method="dsa", order=order, optical_thickness=tau, scheme=SC,
                                n_modes=801)
 
-    assert rho(0.999, 0.1) < 0.23 and rho(0.999, 1.0) < 0.35
-    assert rho(0.999, 2.7) < 1.0 < rho(0.999, 2.9)
-    assert rho(0.999, 10.0) == pytest.approx(3.911, abs=2e-3)
-    assert rho(0.999, 850.0) > 1.0 > rho(0.999, 1000.0)
-    assert rho(0.999, 1e6) == pytest.approx(0.999, abs=1e-3)  # DSA does nothing in the limit
-    assert rho(0.9999, 2.5) < 1.0 < rho(0.9999, 2.6)
+    assert rho(0.999, 0.1) < 0.2247 * 0.999 + 1e-3   # measured 0.2211
+    assert rho(0.999, 1e6) == pytest.approx(0.999, abs=1e-5)  # measured 0.998999 (1e-6 off)
+    reg = REGRESSION["sc_dd_dsa_divergence"]
+    for r in reg["rho"]:
+        assert rho(r["c"], r["tau"], r["order"]) == pytest.approx(r["value"], rel=1e-9)
+    for t in reg["thresholds"]:
+        # unstable on one side of the threshold, stable on the other (1 % either way:
+        # rho - 1 is 0.2 % .. 1.5 % there)
+        below, above = rho(t["c"], 0.99 * t["tau"], t["order"]), rho(t["c"], 1.01 * t["tau"],
+                                                                     t["order"])
+        if t["unstable"] == "above":
+            assert below < 1.0 < above
+        else:
+            assert below > 1.0 > above
     for tau in (1.0, 3.0, 10.0, 30.0, 100.0):  # stable for every tau below c ~ 0.976 (S8)
         assert rho(0.97, tau) < 0.97 + 1e-9
-    # S2's threshold is lower than S8's, S_inf's a little higher
-    assert rho(0.999, 2.6, order=2) > 1.0 > rho(0.999, 2.8, order=None)
 
 
 def test_cell_centred_dsa_on_diamond_odd_even_mode():
@@ -248,6 +313,17 @@ def test_anisotropic_reduces_to_isotropic():
         ev = amplification(theta, 0.9, method="dsa", order=8, optical_thickness=1.0,
                            mu_bar=0.5, dsa=dsa, all_eigenvalues=True)
         assert ev.shape == (30, 2)
+        # all_eigenvalues: the eigenvalues of the per-mode matrix, by decreasing modulus,
+        # the first of them the dominant one that amplification() returns by default
+        M2 = iteration_matrix(theta, 0.9, method="dsa", order=8, optical_thickness=1.0,
+                              mu_bar=0.5, dsa=dsa)
+        for k in (0, 11, 29):
+            np.testing.assert_allclose(np.sort_complex(ev[k].astype(complex)),
+                                       np.sort_complex(np.linalg.eigvals(M2[k])), atol=1e-13)
+        assert np.all(np.abs(ev[:, 0]) >= np.abs(ev[:, 1]))
+        np.testing.assert_array_equal(
+            ev[:, 0], amplification(theta, 0.9, method="dsa", order=8, optical_thickness=1.0,
+                                    mu_bar=0.5, dsa=dsa))
     # forward-peaked scattering: SI is unchanged (rho = c)
     assert spectral_radius(0.99, method="si", order=8, mu_bar=0.6) == pytest.approx(0.99)
     # the P1 matrix with mu_bar -> 0 tends to the isotropic factor (phi_1 decouples)
@@ -261,24 +337,29 @@ def test_isotropic_only_dsa_degrades_with_anisotropy():
     undamped: its radius grows with |mu_bar| (independently of N and of tau for DD) and it
     diverges for backward-peaked scattering."""
     kw = dict(method="dsa", dsa="consistent_isotropic")
-    expected = {0.1: 0.27805, 0.3: 0.48791, 0.5: 0.63958, 0.7: 0.77134}
-    for mu_bar, rho in expected.items():
+    reg = REGRESSION["isotropic_only_dsa"]   # regression values (see the file)
+    for mu_bar, rho in reg["rho_by_mu_bar"].items():
         for order, tau in [(8, None), (16, 1.0), (8, 10.0)]:
-            assert spectral_radius(0.99, order=order, optical_thickness=tau, mu_bar=mu_bar,
-                                   **kw) == pytest.approx(rho, abs=2e-5)
+            # the three agree to 1.1e-10 (measured): independent of N and of tau for DD
+            assert spectral_radius(reg["c"], order=order, optical_thickness=tau,
+                                   mu_bar=float(mu_bar), **kw) == pytest.approx(rho, abs=1e-9)
     assert spectral_radius(0.99, order=8, mu_bar=-0.5, **kw) > 1.0
     assert spectral_radius(0.99, order=8, mu_bar=0.6, **kw) > \
         spectral_radius(0.99, method="dsa", order=8)
 
 
-@pytest.mark.parametrize("order,rho_iso", [(8, 0.21904), (16, 0.22138)])
-def test_anisotropic_consistent_dsa_keeps_the_isotropic_radius(order, rho_iso):
+@pytest.mark.parametrize("order", [8, 16])
+def test_anisotropic_consistent_dsa_keeps_the_isotropic_radius(order):
     """The full P1 DSA (phi_0 and phi_1 corrected from both residuals) keeps rho at the
     isotropic value, ~0.2247 c (c = 0.99: S8 0.21904, S16 0.22138), for every mu_bar, in
     continuous space and on any diamond mesh."""
     c = 0.99
     iso = spectral_radius(c, method="dsa", order=order)
-    assert iso == pytest.approx(rho_iso, abs=1e-5) and iso < 0.22467 * c
+    # independent computation of the isotropic radius: measured agreement 1.4e-16
+    assert iso == pytest.approx(independent_dsa_radius(c, order)[0], abs=5e-14)
+    assert iso < 0.2247 * c
+    # largest measured |rho(mu_bar, tau) - iso|: 1.2e-5 (S8), 1.0e-5 (S16); mu_bar in
+    # {-0.9, -0.5, 0.9, 0.99}: 1.7e-5, 1.5e-5
     for mu_bar in (0.1, 0.3, 0.5, 0.7):
         for tau in (None, 0.1, 1.0, 10.0):
             rho = spectral_radius(c, method="dsa", order=order, optical_thickness=tau,
@@ -297,32 +378,26 @@ def test_anisotropic_consistent_dsa_keeps_the_isotropic_radius(order, rho_iso):
 
 def test_result_helper_and_plot():
     res = analyse(0.99, method="dsa", order=8, optical_thickness=2.0, n_modes=200)
-    assert res.variable == "theta" and res.modes.shape == res.omega.shape
+    assert res.variable == "theta"
+    # the stored factors are amplification() on the stored modes, theta in [0, pi]
+    np.testing.assert_array_equal(res.omega, amplification(res.modes, 0.99, method="dsa",
+                                                           order=8, optical_thickness=2.0))
+    assert res.modes.min() == 0.0 and res.modes.max() == pytest.approx(np.pi, abs=1e-15)
     assert res.spectral_radius >= np.max(np.abs(res.omega)) - 1e-15
+    assert abs(amplification(res.mode_max, 0.99, method="dsa", order=8,
+                             optical_thickness=2.0)) == pytest.approx(res.spectral_radius,
+                                                                      rel=1e-14)
+    df = res.to_dataframe()
+    assert list(df.columns) == ["theta", "omega", "abs_omega"]
+    np.testing.assert_array_equal(df["abs_omega"].to_numpy(), np.abs(res.omega))
     ax = res.plot()
-    assert ax.get_xlabel()
-    assert analyse(0.5, method="si", order=4).variable == "lambda"
-
-
-def test_bad_input():
-    with pytest.raises(ValueError, match="method"):
-        spectral_radius(0.5, method="gmres", order=8)
-    with pytest.raises(ValueError, match="order"):
-        spectral_radius(0.5, method="si", order=3)
-    with pytest.raises(ValueError, match="order"):
-        spectral_radius(0.5, method="si", order="many")
-    with pytest.raises(ValueError, match="c must"):
-        spectral_radius(1.2, method="si", order=8)
-    with pytest.raises(ValueError, match="optical_thickness"):
-        spectral_radius(0.5, method="si", order=8, optical_thickness=0.0)
-    with pytest.raises(ValueError, match="scheme"):
-        spectral_radius(0.5, method="si", order=8, optical_thickness=1.0, scheme="linear")
-    with pytest.raises(ValueError, match="dsa"):
-        spectral_radius(0.5, method="dsa", order=8, dsa="p1")
-    with pytest.raises(ValueError, match="singular"):
-        amplification(0.0, 1.0, method="dsa", order=8)
-    with pytest.raises(TypeError, match="n_modes"):
-        spectral_radius(0.5, method="si", order=8, n_modes=10.5)
+    (line,) = ax.get_lines()[:1]
+    np.testing.assert_array_equal(line.get_xdata(), res.modes)
+    np.testing.assert_array_equal(line.get_ydata(), np.abs(res.omega))
+    assert ax.get_lines()[1].get_ydata()[0] == res.spectral_radius  # the radius, dotted
+    assert ax.get_xlabel() == r"$\theta$" and ax.get_xscale() == "linear"
+    cont = analyse(0.5, method="si", order=4)
+    assert cont.variable == "lambda" and cont.plot().get_xscale() == "log"
 
 
 # ------------------------------------------------------------- predicted vs the solver's code
@@ -363,13 +438,14 @@ def test_measured_dsa_rate_matches_prediction(c, order, tau, rng):
     cells = 80 if tau < 1 else 40
     meas = measured_rate(c, tau, cells, order, "diamond", "dsa", rng)
     pred = spectral_radius(c, method="dsa", order=order, optical_thickness=tau)
-    assert meas == pytest.approx(pred, abs=0.02)
+    # measured meas - pred: -0.0013, -0.0024, -0.0061 (the three cases, in order)
+    assert meas == pytest.approx(pred, abs=0.01)
 
 
 def test_measured_divergence_of_dd_dsa_on_step_characteristic(rng):
     meas = measured_rate(0.99, 10.0, 40, 8, SC, "dsa", rng, skip=40, span=20)
     pred = spectral_radius(0.99, method="dsa", order=8, optical_thickness=10.0, scheme=SC)
-    assert pred > 1.6 and meas == pytest.approx(pred, abs=0.02)
+    assert pred > 1.6 and meas == pytest.approx(pred, abs=0.02)  # measured -0.0104
 
 
 def test_solver_reported_radius(rng):
@@ -380,10 +456,11 @@ def test_solver_reported_radius(rng):
     pred = spectral_radius(0.99, method="dsa", order=8, optical_thickness=1.0)
     sol = solve(random_source_slab(0.99, 1.0, 40, "reflective", "vacuum", rng), order=8,
                 accel="dsa", tol=1e-10)
-    assert pred - 0.06 < sol.spectral_radius < pred + 0.02
+    # measured estimate/pred - 1: -0.024 (this seed; -0.093 .. -0.002 over seeds 0-4)
+    assert pred * (1 - 0.1) < sol.spectral_radius < pred * (1 + 0.01)
     sol = solve(random_source_slab(0.99, 1.0, 40, "reflective", "reflective", rng), order=8,
                 accel="none", tol=1e-10, max_iter=20_000)
-    assert sol.spectral_radius == pytest.approx(0.99, abs=2e-3)
+    assert sol.spectral_radius == pytest.approx(0.99, abs=4e-5)  # measured +4.6e-6
 
 
 def test_both_reflective_dsa_matches_infinite_medium(rng):
@@ -392,7 +469,8 @@ def test_both_reflective_dsa_matches_infinite_medium(rng):
     sol = solve(random_source_slab(0.99, 1.0, 40, "reflective", "reflective", rng), order=8,
                 accel="dsa", tol=1e-10)
     pred = spectral_radius(0.99, method="dsa", order=8, optical_thickness=1.0)
-    assert pred - 0.06 < sol.spectral_radius < pred + 0.02
+    # measured estimate/pred - 1: -0.037 (this seed; -0.073 .. +0.011 over seeds 0-4)
+    assert pred * (1 - 0.1) < sol.spectral_radius < pred * (1 + 0.02)
 
 
 @pytest.mark.parametrize("order", [8, 16])
@@ -404,17 +482,21 @@ def test_anisotropic_dsa_measured_vs_predicted(order, mu_bar, rng):
     (0.278 .. 0.771), and the answer is GMRES's."""
     c, tau, cells = 0.99, 1.0, 40
     pred = spectral_radius(c, method="dsa", order=order, optical_thickness=tau, mu_bar=mu_bar)
-    assert pred == pytest.approx(0.21904 if order == 8 else 0.22138, abs=5e-5)
+    # the isotropic radius, computed independently (P1 DSA keeps it to 1.2e-5, measured)
+    assert pred == pytest.approx(independent_dsa_radius(c, order)[0], abs=5e-5)
     old = spectral_radius(c, method="dsa", order=order, optical_thickness=tau, mu_bar=mu_bar,
                           dsa="consistent_isotropic")
     for left, right in [("reflective", "reflective"), ("reflective", "vacuum")]:
         meas = measured_rate(c, tau, cells, order, "diamond", "dsa", rng, left=left,
                              right=right, mu_bar=mu_bar)
-        assert meas == pytest.approx(pred, abs=0.01)
+        assert meas == pytest.approx(pred, abs=0.01)  # measured -0.0042 .. -0.0020
         slab = random_source_slab(c, tau, cells, left, right, rng, mu_bar=mu_bar)
         sol = solve(slab, order=order, accel="dsa", tol=1e-10)
         assert sol.moments.shape[0] == 2
-        assert pred - 0.04 < sol.spectral_radius < pred + 0.02 < old
+        # the solver's short-run estimate / pred - 1, measured over the 16 cases: -0.140
+        # (S8, mu_bar 0.7, reflective-vacuum) .. -0.030; never above pred
+        assert pred * (1 - 0.18) < sol.spectral_radius < pred * (1 + 0.01)
+        assert pred + 0.02 < old
         assert sol.iterations <= 16
         ref = solve(slab, order=order, accel="gmres", tol=1e-12)
         np.testing.assert_allclose(sol.moments, ref.moments, rtol=1e-8,

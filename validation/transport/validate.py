@@ -20,8 +20,10 @@ together with its source:
    with its own Material) and s = infinity, under isotropic illumination through
    ``Slab(incident={"left": 1.0})``. Intensities at the tabulated directions (not quadrature
    nodes) are obtained by integrating the S_N emission density along each ray. Tolerance
-   5e-3 (16/N)^1.5 on the largest absolute error, at S16 ... S128; albedo and transmission from
-   ``psi_out`` close the particle balance.
+   2e-2 (16/N)^1.5 on the largest *relative* error over the 44 tabulated intensities, at
+   S16 ... S128 (the transmitted intensities of the s = 1 slab are 6e-6 ... 1e-2, so an
+   absolute bound would pass a zero); albedo and transmission from ``psi_out`` close the
+   particle balance.
 
 ``run(outdir, quick=False)`` returns the dict that ``sciflow validate`` expects; ``quick=True``
 runs a subset in a few seconds.
@@ -51,12 +53,26 @@ FLUX_RATIO_TOL = 1e-4     # eigenfunction ratios phi(x)/phi(0), finest order
 REED_TOL_L1 = 1e-4        # relative L1 error of Reed cell averages on the finest mesh
 REED_ORDER = (1.8, 2.2)   # observed spatial order (diamond difference: 2)
 MESH_ORDER = (1.8, 2.2)   # observed spatial order of k (SFP mesh study)
-GS_TOL_FINE = 1e-4        # largest exit-intensity error at S128 (incident intensity 1)
+# Garcia-Siewert exit intensities: relative errors. Measured largest relative error over the
+# 44 intensities (2000 cells): S16 7.2e-3, S32 2.8e-3, S64 8.5e-4, S128 2.1e-4 (all at the
+# grazing transmitted direction mu = 0.05 of the s = inf slab); quick mode (500 cells) S16
+# 7.2e-3, S32 2.8e-3. The envelope below leaves a 2.5-4.2x margin. The published values carry
+# six significant digits (rounding <= 5e-6 relative, 40x below the S128 error), so no
+# absolute floor is needed, not even for the smallest (6.07e-6, s = 1, mu = 0.05).
+GS_REL_TOL_FINE = 5e-4    # largest relative exit-intensity error at S128 (measured 2.1e-4)
 
 
 def gs_tolerance(order: int) -> float:
-    """Allowed largest absolute exit-intensity error at S_N for the Garcia-Siewert slabs."""
-    return 5e-3 * (16.0 / order) ** 1.5
+    """Allowed largest relative exit-intensity error at S_N for the Garcia-Siewert slabs."""
+    return 2e-2 * (16.0 / order) ** 1.5
+
+
+def gs_relative_error(computed, published) -> np.ndarray:
+    """|computed - published| / |published| per intensity (every published value is > 0)."""
+    published = np.asarray(published, dtype=float)
+    if np.any(published <= 0):
+        raise ValueError("published intensities must be > 0 for a relative error")
+    return np.abs(np.asarray(computed, dtype=float) - published) / published
 
 
 def _load(name):
@@ -539,6 +555,8 @@ def run_gs(quick: bool) -> dict:
             sol = solve(slab, order=n, accel="dsa", tol=1e-12)
             r, t = exit_intensities(sol.phi[0], edges, om, mu, tau0)
             err = float(max(np.max(np.abs(r - ref_r)), np.max(np.abs(t - ref_t))))
+            rel_r, rel_t = gs_relative_error(r, ref_r), gs_relative_error(t, ref_t)
+            rel = float(max(rel_r.max(), rel_t.max()))
             q = sol.quadrature
             half = q.mu.size // 2
             wm = (q.w * q.mu)[half:]
@@ -547,11 +565,13 @@ def run_gs(quick: bool) -> dict:
             transm = float(wm @ sol.psi_out["right"][0]) / j_in
             absorbed = float(sol.absorption[0]) / j_in
             tol = gs_tolerance(n)
-            ok = err < tol and abs(albedo + transm + absorbed - 1.0) < 1e-8
+            ok = rel < tol and abs(albedo + transm + absorbed - 1.0) < 1e-8
             if n == 128:
-                ok &= err < GS_TOL_FINE
+                ok &= rel < GS_REL_TOL_FINE
             rec["by_order"][str(n)] = {
-                "max_abs_error": err, "tolerance": tol, "albedo": albedo,
+                "max_rel_error": rel, "max_abs_error": err, "tolerance": tol,
+                "max_rel_error_reflected": float(rel_r.max()),
+                "max_rel_error_transmitted": float(rel_t.max()), "albedo": albedo,
                 "transmission": transm, "absorbed": absorbed,
                 "balance_error": albedo + transm + absorbed - 1.0,
                 "iterations": sol.iterations, "passed": bool(ok),
@@ -567,17 +587,19 @@ def _gs_markdown(res) -> str:
     nmax = str(res["orders"][-1])
     lines = ["### Garcia & Siewert (1982): exit intensities, tau0 = 5, omega = exp(-tau/s)", "",
              f"Isotropic incidence of intensity 1 through `Slab(incident={{'left': 1.0}})`, "
-             f"{res['cells']} cells. Pass: largest absolute error over the 22 tabulated "
-             "intensities below 5e-3 (16/N)^1.5 at S_N"
-             + (f" and below {GS_TOL_FINE:g} at S128" if nmax == "128" else "")
+             f"{res['cells']} cells. Pass: largest relative error over the 22 tabulated "
+             "intensities of each slab below 2e-2 (16/N)^1.5 at S_N"
+             + (f" and below {GS_REL_TOL_FINE:g} at S128" if nmax == "128" else "")
              + "; albedo + transmission + absorption = 1 within 1e-8 (partial currents from "
              "`psi_out` with the Gauss-Legendre half-range weights).", "",
-             "| s | S_N | max error | tolerance | albedo | transmission | absorbed | balance "
-             "| iterations | pass |", "|---|---|---|---|---|---|---|---|---|---|"]
+             "| s | S_N | max rel. error | tolerance | max abs. error | albedo | transmission "
+             "| absorbed | balance | iterations | pass |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for rec in res["tables"].values():
         for n, r in rec["by_order"].items():
-            lines.append(f"| {rec['s']} | S{n} | {r['max_abs_error']:.2e} | "
-                         f"{r['tolerance']:.1e} | {r['albedo']:.6f} | {r['transmission']:.6f} | "
+            lines.append(f"| {rec['s']} | S{n} | {r['max_rel_error']:.2e} | "
+                         f"{r['tolerance']:.1e} | {r['max_abs_error']:.1e} | "
+                         f"{r['albedo']:.6f} | {r['transmission']:.6f} | "
                          f"{r['absorbed']:.6f} | {r['balance_error']:+.0e} | {r['iterations']} | "
                          f"{'PASS' if r['passed'] else 'FAIL'} |")
     lines += ["", f"Computed (S{nmax}) vs published exit intensities:", "",
@@ -620,13 +642,14 @@ def _k_figure(sfp, gs, outdir: Path) -> str:
     ax = axes[2]
     for rec in gs["tables"].values():
         ns = [int(n) for n in rec["by_order"]]
-        ax.loglog(ns, [rec["by_order"][str(n)]["max_abs_error"] for n in ns], "o-",
+        ax.loglog(ns, [rec["by_order"][str(n)]["max_rel_error"] for n in ns], "o-",
                   label=f"Garcia-Siewert s={rec['s']}")
     ns = np.array(gs["orders"])
     ax.loglog(ns, [gs_tolerance(n) for n in ns], "r--", label="tolerance")
     ax.set_xticks(ns, [str(n) for n in ns])
     ax.minorticks_off()
-    ax.set(xlabel="S_N order N", ylabel="max |I - I_published|", title="exit intensities vs N")
+    ax.set(xlabel="S_N order N", ylabel="max |I - I_published| / I_published",
+           title="exit intensities vs N")
     ax.legend(fontsize=8)
     return save_figure(fig, outdir, "transport_k_convergence.png", dpi=110)
 
