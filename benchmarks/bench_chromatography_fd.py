@@ -26,6 +26,9 @@ from _common import best_time, btex_case  # noqa: E402
 from sciflow.chromatography import fd, simulate  # noqa: E402
 
 T_INJ = 4.0
+# wall-time target for the five BTEX analytes at the default resolution (the test suite checks
+# the accuracy only; the time is reported here, as a fraction of this target)
+TARGET_S = 2.0
 
 
 def peak_errors(components, ref):
@@ -82,8 +85,10 @@ def main(argv=None):
         cells = [i["n_cells"] for i in ch.info["per_analyte"]]
         steps = [i["n_steps"] for i in ch.info["per_analyte"]]
         print(f"compressible={compressible}")
-        print(f"  fd (default, tol=1e-4): {t_fd:.3f} s for 5 analytes (target < 2 s), "
-              f"max error {max(e_fd):.2e} (target < 1e-3)")
+        print(f"  fd (default, tol=1e-4): {t_fd:.3f} s for 5 analytes (target < {TARGET_S:g} s:"
+              f" {t_fd / TARGET_S:.2f} of it, {'met' if t_fd < TARGET_S else 'MISSED'}), "
+              f"max error {max(e_fd):.2e} (target < 1e-3: "
+              f"{'met' if max(e_fd) < 1e-3 else 'MISSED'})")
         print("    per analyte: " + ", ".join(
             f"{a.name} {e:.1e} ({n} cells, {s} steps)"
             for a, e, n, s in zip(an, e_fd, cells, steps, strict=True)))

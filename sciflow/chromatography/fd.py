@@ -121,7 +121,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validate import (
-    check_array,
     check_choice,
     check_in_range,
     check_increasing,
@@ -129,7 +128,7 @@ from .._validate import (
     check_nonnegative,
     check_positive,
 )
-from .model import Analyte, Column
+from .model import Analyte, Column, _check_analyte, _check_column, _check_compressible
 
 __all__ = ["outlet_response_fd", "default_resolution", "TIME_SCHEMES", "ORDERS"]
 
@@ -482,6 +481,34 @@ def default_resolution(column: Column, analyte: Analyte, *, injection_time: floa
     Returns ``(n_cells, dt, predicted)`` with ``predicted`` a dict of the a-priori error
     estimates ``space`` and ``time`` at the returned (rounded, capped) resolution.
     """
+    _check_column(column)
+    _check_analyte(analyte)
+    injection_time = check_positive("injection_time", injection_time)
+    compressible = _check_compressible(compressible)
+    order = _check_order(order)
+    _check_time_scheme(time_scheme)
+    tol = check_in_range("tol", tol, 0.0, 0.1, low_open=True)
+    return _default_resolution(column, analyte, injection_time, compressible, order,
+                               time_scheme, tol)
+
+
+def _check_order(order):
+    order = check_int("order", order)
+    if order not in ORDERS:
+        raise ValueError(f"order must be one of {ORDERS}, got {order!r}")
+    return order
+
+
+def _check_time_scheme(time_scheme):
+    if not isinstance(time_scheme, str):
+        raise TypeError(f"time_scheme must be one of {sorted(TIME_SCHEMES)}, got "
+                        f"{type(time_scheme).__name__}")
+    check_choice("time_scheme", time_scheme, tuple(TIME_SCHEMES))
+    return time_scheme
+
+
+def _default_resolution(column, analyte, injection_time, compressible, order, time_scheme,
+                        tol):
     scheme = TIME_SCHEMES[time_scheme]
     tR, sig = _peak_scales(column, analyte, injection_time, compressible)
     p, qo = order, scheme.order
@@ -557,19 +584,13 @@ def outlet_response_fd(column: Column, analyte: Analyte, t, *, injection_time: f
     from . import _kernels
 
     start = _time.perf_counter()
-    if not isinstance(column, Column):
-        raise TypeError(f"column must be a Column, got {type(column).__name__}")
-    if not isinstance(analyte, Analyte):
-        raise TypeError(f"analyte must be an Analyte, got {type(analyte).__name__}")
-    t = (check_increasing("t", t, min_size=1) if np.ndim(t) == 1 and np.size(t) > 1
-         else check_array("t", t, ndim=1, min_size=1))
+    _check_column(column)
+    _check_analyte(analyte)
+    t = check_increasing("t", t, min_size=1)
     injection_time = check_positive("injection_time", injection_time)
-    if not isinstance(compressible, bool | np.bool_):
-        raise TypeError(f"compressible must be a bool, got {type(compressible).__name__}")
-    compressible = bool(compressible)
-    if order not in ORDERS:
-        raise ValueError(f"order must be one of {ORDERS}, got {order!r}")
-    check_choice("time_scheme", time_scheme, tuple(TIME_SCHEMES))
+    compressible = _check_compressible(compressible)
+    order = _check_order(order)
+    _check_time_scheme(time_scheme)
     tol = check_in_range("tol", tol, 0.0, 0.1, low_open=True)
     stop_tol = check_nonnegative("stop_tol", stop_tol)
     if n_cells is not None:
@@ -582,9 +603,8 @@ def outlet_response_fd(column: Column, analyte: Analyte, t, *, injection_time: f
         cfl = check_positive("cfl", cfl)
 
     scheme = TIME_SCHEMES[time_scheme]
-    auto_n, auto_dt, _ = default_resolution(column, analyte, injection_time=injection_time,
-                                            compressible=compressible, order=order,
-                                            time_scheme=time_scheme, tol=tol)
+    auto_n, auto_dt, _ = _default_resolution(column, analyte, injection_time, compressible,
+                                             order, time_scheme, tol)
     tM = column.holdup_time(compressible)
     tR, sig = _peak_scales(column, analyte, injection_time, compressible)
     t_end = float(t[-1])

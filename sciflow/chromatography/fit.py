@@ -46,10 +46,11 @@ from .._validate import (
     check_choice,
     check_increasing,
     check_int,
+    check_nonnegative,
     check_positive,
 )
 from ..parallel import map_tasks
-from .model import Analyte, Column
+from .model import Analyte, Column, _check_axes, _check_column, _check_compressible
 
 __all__ = ["fit", "fit_many", "FitResult", "FitWarning", "find_peaks"]
 
@@ -150,6 +151,66 @@ class FitResult:
     window: float
     info: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        names = self.names
+        if isinstance(names, str) or not all(isinstance(x, str) for x in names):
+            raise TypeError(f"names must be a sequence of strings, got {names!r}")
+        n = len(names)
+        if n < 1:
+            raise ValueError("names must name at least one peak")
+        object.__setattr__(self, "names", tuple(names))
+        set_ = object.__setattr__
+        for name in ("k_a", "k_d", "amplitude", "k_a_stderr", "k_d_stderr", "amplitude_stderr",
+                     "retention_time", "retention_time_stderr", "peak_std", "peak_std_stderr",
+                     "area", "r2"):
+            arr = check_array(name, getattr(self, name), ndim=1, finite=False)
+            if arr.shape != (n,):
+                raise ValueError(f"{name} must have shape (n_peaks,) = ({n},), got {arr.shape}")
+            set_(self, name, arr)
+        ok = np.asarray(self.peak_success)
+        if ok.shape != (n,) or ok.dtype != bool:
+            raise ValueError(f"peak_success must be a bool array of shape ({n},), got "
+                             f"{ok.dtype} {ok.shape}")
+        set_(self, "peak_success", ok)
+        cov = check_array("covariance", self.covariance, ndim=2, finite=False)
+        if cov.shape != (3 * n, 3 * n):
+            raise ValueError(f"covariance must have shape (3 n_peaks, 3 n_peaks) = "
+                             f"({3 * n}, {3 * n}), got {cov.shape}")
+        set_(self, "covariance", cov)
+        t = check_increasing("t", self.t, min_size=3)
+        set_(self, "t", t)
+        for name in ("signal", "model_signal", "baseline_signal"):
+            arr = check_array(name, getattr(self, name), ndim=1, finite=name == "signal")
+            if arr.shape != t.shape:
+                raise ValueError(f"{name} must have the shape of t {t.shape}, got {arr.shape}")
+            set_(self, name, arr)
+        comps = check_array("components", self.components, ndim=2, finite=False)
+        if comps.shape != (n, t.size):
+            raise ValueError(f"components must have shape (n_peaks, len(t)) = ({n}, {t.size}), "
+                             f"got {comps.shape}")
+        set_(self, "components", comps)
+        windows = check_array("windows", self.windows, ndim=2)
+        if windows.shape[1:] != (2,) or np.any(windows[:, 1] < windows[:, 0]):
+            raise ValueError(f"windows must have shape (n_groups, 2) with start <= end, got "
+                             f"{windows.shape}")
+        set_(self, "windows", windows)
+        if len(self.groups) != windows.shape[0] or len(self.baseline) != windows.shape[0]:
+            raise ValueError(f"groups and baseline must have one entry per window "
+                             f"({windows.shape[0]}), got {len(self.groups)} and "
+                             f"{len(self.baseline)}")
+        peaks = sorted(int(i) for g in self.groups for i in g)
+        if peaks != list(range(n)):
+            raise ValueError(f"groups must hold each peak index 0..{n - 1} once, got "
+                             f"{self.groups!r}")
+        check_choice("baseline_kind", self.baseline_kind, _BASELINES)
+        _check_column(self.column)
+        set_(self, "injection_time", check_positive("injection_time", self.injection_time))
+        set_(self, "compressible", _check_compressible(self.compressible))
+        from .simulate import METHODS
+
+        check_choice("method", self.method, METHODS)
+        set_(self, "window", check_positive("window", self.window))
+
     @property
     def n_peaks(self) -> int:
         return len(self.names)
@@ -166,7 +227,8 @@ class FitResult:
         return self.signal - self.model_signal
 
     def analyte_covariance(self, i: int) -> np.ndarray:
-        """3 x 3 covariance of (k_a, k_d, amplitude) of peak ``i``."""
+        """3 x 3 covariance of (k_a, k_d, amplitude) of peak ``i`` (0 <= i < n_peaks)."""
+        i = check_int("i", i, low=0, high=self.n_peaks - 1)
         s = slice(3 * i, 3 * i + 3)
         return self.covariance[s, s]
 
@@ -187,6 +249,16 @@ class FitResult:
         """
         import matplotlib.pyplot as plt
 
+        if ax is not None:
+            _check_axes(ax)
+        if xlim is not None:
+            lim = check_array("xlim", xlim, ndim=1)
+            if lim.shape != (2,) or not lim[0] < lim[1]:
+                raise ValueError(f"xlim must be a pair (t_min, t_max) with t_min < t_max, "
+                                 f"got {xlim!r}")
+            xlim = (float(lim[0]), float(lim[1]))
+        if title is not None and not isinstance(title, str):
+            raise TypeError(f"title must be a string or None, got {type(title).__name__}")
         rax = None
         if ax is None:
             if residuals:
@@ -349,6 +421,9 @@ def find_peaks(t, signal, n_peaks: int, *, smooth: float | None = None):
     used) and a height ``-y'' s^2``; candidates are ranked by that height, and one closer to a
     larger one than their widths is dropped. Widths are corrected for the smoothing.
 
+    ``t`` strictly increasing (at least 3 samples), ``signal`` finite with the length of
+    ``t``, ``n_peaks >= 1``, ``smooth > 0`` (samples) when given.
+
     Returns
     -------
     t_R, sigma, height : ndarray, shape (n_peaks,), sorted by time (s, s, signal units).
@@ -356,8 +431,13 @@ def find_peaks(t, signal, n_peaks: int, *, smooth: float | None = None):
     from scipy.ndimage import gaussian_filter1d
     from scipy.signal import find_peaks as _fp
 
-    t = np.asarray(t, float)
-    y = np.asarray(signal, float)
+    t = check_increasing("t", t, min_size=3)
+    y = check_array("signal", signal, ndim=1)
+    if y.shape != t.shape:
+        raise ValueError(f"signal must have the same length as t ({t.size}), got {y.size}")
+    n_peaks = check_int("n_peaks", n_peaks, low=1)
+    if smooth is not None:
+        smooth = check_positive("smooth", smooth)
     dt = np.gradient(t)
     if smooth is None:
         smooth = float(np.clip(0.5 * _typical_width(t, y, n_peaks) / np.median(dt), 1.0,
@@ -378,7 +458,7 @@ def find_peaks(t, signal, n_peaks: int, *, smooth: float | None = None):
             if len(chosen) == n_peaks:
                 break
     if len(chosen) < n_peaks:
-        raise ValueError(f"peaks: asked for {n_peaks} peaks but the signal has only "
+        raise ValueError(f"n_peaks: asked for {n_peaks} peaks but the signal has only "
                          f"{len(chosen)}")
     chosen.sort(key=lambda v: v[1])
     t_R = np.empty(n_peaks)
@@ -572,8 +652,7 @@ def _fit_group(spec: _Spec) -> dict:
 # fit
 # --------------------------------------------------------------------------------------------
 def _check_inputs(t, signal, column):
-    if not isinstance(column, Column):
-        raise TypeError(f"column must be a Column, got {type(column).__name__}")
+    _check_column(column)
     t = check_increasing("t", t, min_size=3)
     signal = check_array("signal", signal, ndim=1)
     if signal.shape != t.shape:
@@ -769,6 +848,9 @@ def fit(t, signal, column: Column, peaks, *, injection_time: float, compressible
     wall0 = _time.perf_counter()
     t, signal = _check_inputs(t, signal, column)
     injection_time = check_positive("injection_time", injection_time)
+    compressible = _check_compressible(compressible)
+    ftol, xtol, gtol = (check_nonnegative(name, v)
+                        for name, v in (("ftol", ftol), ("xtol", xtol), ("gtol", gtol)))
     check_choice("baseline", baseline, _BASELINES)
     from .simulate import METHODS
 
@@ -954,14 +1036,25 @@ def fit_many(chromatograms, column: Column, peaks, *, workers=None, progress: bo
     dask ``Client``: its cluster) by :func:`sciflow.parallel.map_tasks`; each fit runs serially
     in its worker. ``kwargs`` go to :func:`fit` (``injection_time`` is required).
     """
-    items = list(chromatograms)
+    _check_column(column)
+    if isinstance(chromatograms, str | bytes):
+        raise TypeError("chromatograms must be a sequence of (t, signal) pairs, got "
+                        f"{type(chromatograms).__name__}")
+    try:
+        items = list(chromatograms)
+    except TypeError:
+        raise TypeError("chromatograms must be a sequence of (t, signal) pairs, got "
+                        f"{type(chromatograms).__name__}") from None
     tasks = []
     for k, item in enumerate(items):
         try:
             t, signal = item
         except (TypeError, ValueError):
             raise TypeError(f"chromatograms[{k}] must be a (t, signal) pair") from None
-        tasks.append((np.asarray(t, float), np.asarray(signal, float), column, peaks,
-                      {**kwargs, "workers": None, "progress": False}))
+        try:
+            t, signal = _check_inputs(t, signal, column)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"chromatograms[{k}]: {exc}") from None
+        tasks.append((t, signal, column, peaks, {**kwargs, "workers": None, "progress": False}))
     return map_tasks(_fit_task, tasks, workers=workers, progress=progress,
                      desc="fitting chromatograms")

@@ -33,10 +33,13 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
+import warnings
 from pathlib import Path
 
 import numpy as np
 
+from .._validate import check_nonnegative, check_positive
 from .model import Analyte, Column
 
 __all__ = [
@@ -49,9 +52,37 @@ __all__ = [
 _TIME_UNITS = {"s": 1.0, "min": 60.0, "ms": 1e-3}
 
 
+def _check_path(path) -> Path:
+    """``path`` as a Path to an existing file, or a TypeError/FileNotFoundError naming it."""
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"path: {path} is not an existing file")
+    return path
+
+
+def _load_table(path: Path, delimiter: str, usecols=None) -> np.ndarray:
+    """The numbers below the header line, with the file named in any error."""
+    try:
+        with warnings.catch_warnings():  # an empty table is reported below, by name
+            warnings.filterwarnings("ignore", "loadtxt: input contained no data")
+            data = np.loadtxt(path, delimiter=delimiter, skiprows=1, usecols=usecols, ndmin=2)
+    except ValueError as exc:
+        raise ValueError(f"path: {path} holds a value that is not a number ({exc})") from None
+    if data.shape[0] == 0:
+        raise ValueError(f"path: {path} has a header but no data rows")
+    if not np.all(np.isfinite(data)):
+        raise ValueError(f"path: {path} holds NaN/inf values")
+    return data
+
+
 def _header(path: Path) -> list[str]:
-    with open(path, newline="", encoding="utf-8") as fh:
-        first = fh.readline()
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            first = fh.readline()
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"path: {path} is not a UTF-8 text file ({exc})") from None
     if not first.strip():
         raise ValueError(f"path: {path} is empty")
     sep = ";" if first.count(";") > first.count(",") else ","
@@ -64,7 +95,7 @@ def read_leppert_chromatogram(path):
     Handles ``time_s,ordinate_values`` (conventional GC, seconds) and ``Time,Intensity``
     (thermal-gradient GC, minutes).
     """
-    path = Path(path)
+    path = _check_path(path)
     head = _header(path)
     low = [h.lower() for h in head]
     if low[:2] == ["time_s", "ordinate_values"]:
@@ -74,8 +105,12 @@ def read_leppert_chromatogram(path):
     else:
         raise ValueError(f"path: {path} has columns {head}; expected 'time_s,ordinate_values' "
                          "or 'Time,Intensity'")
-    data = np.loadtxt(path, delimiter=",", skiprows=1, usecols=(0, 1), ndmin=2)
+    data = _load_table(path, ",", usecols=(0, 1))
     t = data[:, 0] * factor
+    if np.any(np.diff(t) <= 0):
+        i = int(np.argmax(np.diff(t) <= 0))
+        raise ValueError(f"path: {path}: the times must be strictly increasing; row {i + 3} "
+                         f"({t[i + 1] / factor}) does not follow row {i + 2} ({t[i] / factor})")
     return t, data[:, 1].copy()
 
 
@@ -91,8 +126,8 @@ def read_leppert_retention(path, *, conventional_width_unit: str = "s"):
     in ``conventional_width_unit``, seconds by default: see the module docstring) and
     ``Alkane,tR_s,width_ms``. Empty entries become NaN. The order of the file is kept.
     """
-    path = Path(path)
-    if conventional_width_unit not in _TIME_UNITS:
+    path = _check_path(path)
+    if not isinstance(conventional_width_unit, str) or conventional_width_unit not in _TIME_UNITS:
         raise ValueError(f"conventional_width_unit must be one of {sorted(_TIME_UNITS)}, "
                          f"got {conventional_width_unit!r}")
     head = [h.lower() for h in _header(path)]
@@ -107,11 +142,15 @@ def read_leppert_retention(path, *, conventional_width_unit: str = "s"):
     with open(path, newline="", encoding="utf-8") as fh:
         rows = csv.reader(fh)
         next(rows)
-        for row in rows:
+        for k, row in enumerate(rows, start=2):
             if not row or not row[0].strip():
                 continue
             row = row + [""] * (3 - len(row))
-            out[row[0].strip()] = (_num(row[1]) * ft, _num(row[2]) * fw)
+            try:
+                out[row[0].strip()] = (_num(row[1]) * ft, _num(row[2]) * fw)
+            except ValueError:
+                raise ValueError(f"path: {path}, row {k}: {row[1]!r} / {row[2]!r} is not a "
+                                 "number") from None
     return out
 
 
@@ -123,11 +162,13 @@ def read_leppert_program(path):
     ``inlet_pressure`` (Pa absolute: the gauge value + 101.3 kPa) and ``outlet_pressure``
     (Pa absolute).
     """
-    path = Path(path)
+    path = _check_path(path)
     head = [h.lower() for h in _header(path)]
     if head[:5] != ["deltat", "t", "deltat", "pinj", "pdet"]:
         raise ValueError(f"path: {path} has columns {head}; expected 'Deltat;T;DeltaT;pinj;pdet'")
-    d = np.loadtxt(path, delimiter=";", skiprows=1, ndmin=2)
+    d = _load_table(path, ";", usecols=(0, 1, 2, 3, 4))
+    if np.any(d[:, 0] < 0):
+        raise ValueError(f"path: {path}: the Deltat column (s) must be >= 0")
     return {"time": np.cumsum(d[:, 0]), "temperature": d[:, 1], "delta_T": d[:, 2],
             "inlet_pressure": (d[:, 3] + 101.3) * 1e3, "outlet_pressure": d[:, 4] * 1e3}
 
@@ -140,21 +181,35 @@ def load_btex_parameters(path):
     ``baseline_au``, ``Da``, ``K`` and ``R2`` (per analyte, as published), ``carrier_gas``,
     ``inlet_flow_m3_s``, ``source``, ``notes`` and the raw ``injection`` entry.
     """
-    path = Path(path)
-    d = json.loads(path.read_text(encoding="utf-8"))
-    c = d["column"]
-    column = Column(length=c["length_m"], radius=c["radius_m"],
-                    film_thickness=c["film_thickness_m"], temperature=c["temperature_K"],
-                    inlet_pressure=c["inlet_pressure_Pa"], outlet_pressure=c["outlet_pressure_Pa"],
-                    viscosity=c["viscosity_Pa_s"], inlet_velocity=c.get("inlet_velocity_m_s"))
-    analytes = [Analyte(a["name"], a["k_a_per_s"], a["k_d_per_s"]) for a in d["analytes"]]
-    inj = d["injection"]
-    c0 = float(inj["c0_mol_m3"])
+    path = _check_path(path)
+    try:
+        d = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"path: {path} is not valid JSON ({exc})") from None
+    if not isinstance(d, dict):
+        raise ValueError(f"path: {path} must hold a JSON object, got {type(d).__name__}")
+    try:
+        c = d["column"]
+        column = Column(length=c["length_m"], radius=c["radius_m"],
+                        film_thickness=c["film_thickness_m"], temperature=c["temperature_K"],
+                        inlet_pressure=c["inlet_pressure_Pa"],
+                        outlet_pressure=c["outlet_pressure_Pa"],
+                        viscosity=c["viscosity_Pa_s"], inlet_velocity=c.get("inlet_velocity_m_s"))
+        analytes = [Analyte(a["name"], a["k_a_per_s"], a["k_d_per_s"]) for a in d["analytes"]]
+        inj = d["injection"]
+        c0 = check_nonnegative("c0_mol_m3", float(inj["c0_mol_m3"]))
+        t_inj = check_positive("injection_time_s", float(inj["injection_time_s"]))
+    except KeyError as exc:
+        raise ValueError(f"path: {path} lacks the entry {exc}") from None
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"path: {path}: {exc}") from None
+    if not analytes:
+        raise ValueError(f"path: {path} lists no analytes")
     doubled = "twice" in inj.get("note", "")
     c0s = np.array([2.0 * c0 if (doubled and "+" in a.name) else c0 for a in analytes])
     rest = {
         "c0": c0s,
-        "injection_time": float(inj["injection_time_s"]),
+        "injection_time": t_inj,
         "baseline_au": d.get("baseline_au"),
         "Da": d.get("Da"),
         "K": {a["name"]: a.get("K") for a in d["analytes"]},

@@ -75,14 +75,14 @@ from scipy import special
 
 from .. import ConvergenceError
 from .._validate import (
-    check_array,
     check_choice,
     check_in_range,
+    check_increasing,
     check_int,
     check_nonnegative,
     check_positive,
 )
-from .model import Analyte, Column, Moments
+from .model import Analyte, Column, Moments, _check_analyte, _check_column, _check_compressible
 
 __all__ = [
     "transfer_function",
@@ -109,16 +109,9 @@ class LaplaceAccuracyWarning(RuntimeWarning):
 # argument checks
 # ---------------------------------------------------------------------------------------------
 def _check_models(column, analyte=None):
-    if not isinstance(column, Column):
-        raise TypeError(f"column must be a Column, got {type(column).__name__}")
-    if analyte is not None and not isinstance(analyte, Analyte):
-        raise TypeError(f"analyte must be an Analyte, got {type(analyte).__name__}")
-
-
-def _check_compressible(compressible):
-    if not isinstance(compressible, bool | np.bool_):
-        raise TypeError(f"compressible must be a bool, got {type(compressible).__name__}")
-    return bool(compressible)
+    _check_column(column)
+    if analyte is not None:
+        _check_analyte(analyte)
 
 
 def _constant_velocity(column, compressible):
@@ -371,7 +364,10 @@ def transfer_function(column: Column, analyte: Analyte, s, *, compressible: bool
     compressible = _check_compressible(compressible)
     tol = check_in_range("tol", tol, 0.0, 1.0, low_open=True)
     max_segments = check_int("max_segments", max_segments, low=2 * _N0)
-    s = np.asarray(s, dtype=complex)
+    try:
+        s = np.asarray(s, dtype=complex)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"s must be array-like of (complex) numbers: {exc}") from None
     if not np.all(np.isfinite(s)):
         raise ValueError("s must be finite")
     logG, err, info = _log_transfer(column, analyte, s, compressible, tol, max_segments)
@@ -586,7 +582,7 @@ def outlet_response_laplace(column: Column, analyte: Analyte, t, *, injection_ti
     column : Column
     analyte : Analyte
     t : array_like, shape (n_t,)
-        Times (s) from the start of the injection; any order.
+        Strictly increasing times (s) from the start of the injection (at least one).
     injection_time : float
         Pulse length t_inj (s), > 0.
     compressible : bool
@@ -616,7 +612,7 @@ def outlet_response_laplace(column: Column, analyte: Analyte, t, *, injection_ti
     start = _time.perf_counter()
     _check_models(column, analyte)
     compressible = _check_compressible(compressible)
-    t = check_array("t", t, ndim=1)
+    t = check_increasing("t", t, min_size=1)
     t_inj = check_positive("injection_time", injection_time)
     tol = check_in_range("tol", tol, 0.0, 1.0, low_open=True, high_open=True)
     check_choice("on_fail", on_fail, ("raise", "warn"))

@@ -36,9 +36,30 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validate import check_nonnegative, check_positive
+from .._validate import check_array, check_nonnegative, check_positive, check_real
 
 __all__ = ["Column", "Analyte", "Chromatogram", "moments", "Moments"]
+
+
+def _check_compressible(compressible) -> bool:
+    """``compressible`` as a bool: a Python or NumPy bool only (anything else, e.g. the string
+    ``"no"``, would otherwise be read as True). The one check every public path uses."""
+    if not isinstance(compressible, bool | np.bool_):
+        raise TypeError(f"compressible must be a bool (True or False), got "
+                        f"{type(compressible).__name__} {compressible!r}")
+    return bool(compressible)
+
+
+def _check_column(column, name="column"):
+    if not isinstance(column, Column):
+        raise TypeError(f"{name} must be a Column, got {type(column).__name__}")
+    return column
+
+
+def _check_analyte(analyte, name="analyte"):
+    if not isinstance(analyte, Analyte):
+        raise TypeError(f"{name} must be an Analyte, got {type(analyte).__name__}")
+    return analyte
 
 
 @dataclass(frozen=True)
@@ -130,17 +151,29 @@ class Column:
 
     def u_out(self, compressible: bool = True) -> float:
         """Outlet velocity (m/s): ``u_in p_in / p_out`` for compressible flow."""
+        compressible = _check_compressible(compressible)
         return self.u_in / self.pressure_ratio if compressible else self.u_in
 
+    def _position(self, x) -> np.ndarray:
+        """``x`` as a finite float array inside the column, [0, L] (m)."""
+        x = check_array("x", x)
+        L = self.length
+        if x.size and (x.min() < 0.0 or x.max() > L):
+            bad = x[(x < 0.0) | (x > L)].flat[0]
+            raise ValueError(f"x must lie in [0, L] = [0, {L}] m (inside the column), got {bad}")
+        return x
+
     def pressure(self, x) -> np.ndarray:
-        """p(x) = p_in sqrt(1 - (1 - P^2) x / L) (Pa), Poiseuille flow of an ideal gas."""
-        x = np.asarray(x, dtype=float)
+        """p(x) = p_in sqrt(1 - (1 - P^2) x / L) (Pa), Poiseuille flow of an ideal gas;
+        ``x`` in [0, L]."""
+        x = self._position(x)
         P = self.pressure_ratio
         return self.inlet_pressure * np.sqrt(1.0 - (1.0 - P * P) * x / self.length)
 
     def velocity(self, x, compressible: bool = True) -> np.ndarray:
-        """u(x) = u_in p_in / p(x) (compressible) or u_in (m/s)."""
-        x = np.asarray(x, dtype=float)
+        """u(x) = u_in p_in / p(x) (compressible) or u_in (m/s); ``x`` in [0, L]."""
+        compressible = _check_compressible(compressible)
+        x = self._position(x)
         if not compressible:
             return np.full_like(x, self.u_in)
         return self.u_in * self.inlet_pressure / self.pressure(x)
@@ -150,6 +183,7 @@ class Column:
 
         Compressible: ``t_M = (L/u_in) (2/3) (1 - P^3) / (1 - P^2)``; constant: ``L/u_in``.
         """
+        compressible = _check_compressible(compressible)
         t0 = self.length / self.u_in
         if not compressible or self.constant_velocity:
             return t0
@@ -159,8 +193,13 @@ class Column:
 
     def replace(self, **changes) -> Column:
         """A copy with some fields changed (validated again)."""
-        from dataclasses import replace
+        from dataclasses import fields, replace
 
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise TypeError(f"changes: unknown Column field(s) {unknown}; "
+                            f"the fields are {sorted(known)}")
         return replace(self, **changes)
 
 
@@ -194,10 +233,12 @@ class Analyte:
 
     def retention_factor(self, column: Column) -> float:
         """k' = alpha K."""
+        _check_column(column)
         return column.phase_ratio * self.K
 
     def A(self, column: Column, compressible: bool = True) -> float:
         """Number of transfer units A = alpha k_a t_M (mean number of adsorptions)."""
+        _check_column(column)
         return column.phase_ratio * self.k_a * column.holdup_time(compressible)
 
 
@@ -211,14 +252,23 @@ class Moments:
     variance: float
     skewness: float
 
+    def __post_init__(self):
+        object.__setattr__(self, "holdup_time", check_positive("holdup_time", self.holdup_time))
+        object.__setattr__(self, "retention_factor",
+                           check_nonnegative("retention_factor", self.retention_factor))
+        object.__setattr__(self, "retention_time",
+                           check_positive("retention_time", self.retention_time))
+        object.__setattr__(self, "variance", check_nonnegative("variance", self.variance))
+        object.__setattr__(self, "skewness", check_real("skewness", self.skewness))
+
     @property
     def std(self) -> float:
         return math.sqrt(self.variance)
 
     @property
     def plate_number(self) -> float:
-        """N = t_R^2 / sigma^2."""
-        return self.retention_time**2 / self.variance
+        """N = t_R^2 / sigma^2 (inf for a peak of zero width)."""
+        return self.retention_time**2 / self.variance if self.variance > 0 else math.inf
 
 
 def moments(column: Column, analyte: Analyte, *, injection_time: float = 0.0,
@@ -235,6 +285,9 @@ def moments(column: Column, analyte: Analyte, *, injection_time: float = 0.0,
     gas-phase variance; use ``laplace.transfer_moments`` for the exact moments. The skewness
     ignores the third cumulant of dispersion.
     """
+    _check_column(column)
+    _check_analyte(analyte)
+    compressible = _check_compressible(compressible)
     injection_time = check_nonnegative("injection_time", injection_time)
     tM = column.holdup_time(compressible)
     kp = analyte.retention_factor(column)
@@ -249,6 +302,15 @@ def moments(column: Column, analyte: Analyte, *, injection_time: float = 0.0,
         var += tR0**2 * (2.0 / Pe - 2.0 * (-math.expm1(-Pe)) / Pe**2)
     skew = k3 / var**1.5 if var > 0 else 0.0
     return Moments(tM, kp, tR0 + injection_time / 2.0, var, skew)
+
+
+def _check_axes(ax, name="ax"):
+    """``ax`` must be a matplotlib Axes (the plotting methods draw into it)."""
+    from matplotlib.axes import Axes
+
+    if not isinstance(ax, Axes):
+        raise TypeError(f"{name} must be a matplotlib Axes or None, got {type(ax).__name__}")
+    return ax
 
 
 @dataclass(frozen=True)
@@ -276,12 +338,38 @@ class Chromatogram:
     method: str = "exact"
     info: dict = field(default_factory=dict, compare=False)
 
+    def __post_init__(self):
+        t = check_array("t", self.t, ndim=1, min_size=1)
+        n = t.size
+        c = check_array("c", self.c, ndim=1)
+        if c.shape != (n,):
+            raise ValueError(f"c must have the shape of t ({n},), got {c.shape}")
+        comps = check_array("components", self.components, ndim=2)
+        if comps.shape[1] != n or comps.shape[0] < 1:
+            raise ValueError(f"components must have shape (n_analytes >= 1, len(t) = {n}), "
+                             f"got {comps.shape}")
+        names = self.names
+        if isinstance(names, str) or not all(isinstance(x, str) for x in names):
+            raise TypeError(f"names must be a sequence of strings, got {names!r}")
+        names = tuple(names)
+        if names and len(names) != comps.shape[0]:
+            raise ValueError(f"names must have one entry per component ({comps.shape[0]}), "
+                             f"got {len(names)}")
+        if not isinstance(self.method, str):
+            raise TypeError(f"method must be a string, got {type(self.method).__name__}")
+        if not isinstance(self.info, dict):
+            raise TypeError(f"info must be a dict, got {type(self.info).__name__}")
+        for name, value in (("t", t), ("c", c), ("components", comps), ("names", names)):
+            object.__setattr__(self, name, value)
+
     def plot(self, ax=None, *, components: bool = True, **kwargs):
         """Plot the total signal (and each component); returns the matplotlib Axes."""
         import matplotlib.pyplot as plt
 
         if ax is None:
             _, ax = plt.subplots(figsize=(8, 3.5))
+        else:
+            _check_axes(ax)
         if components and len(self.components) > 1:
             for name, ci in zip(self.names, self.components, strict=False):
                 ax.plot(self.t, ci, lw=0.8, alpha=0.7, label=name)

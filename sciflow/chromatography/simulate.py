@@ -15,9 +15,21 @@ import numpy as np
 
 from .._validate import check_array, check_choice, check_increasing, check_positive
 from . import exact as _exact
-from .model import Analyte, Chromatogram, Column
+from .model import (
+    Analyte,
+    Chromatogram,
+    Column,
+    _check_analyte,
+    _check_column,
+    _check_compressible,
+)
 
 __all__ = ["simulate", "outlet_response_exact", "METHODS"]
+
+
+def _check_times(t):
+    """Detector times: a non-empty, finite, strictly increasing 1-D array (s)."""
+    return check_increasing("t", t, min_size=1)
 
 
 def outlet_response_exact(column: Column, analyte: Analyte, t, *, injection_time: float,
@@ -25,8 +37,13 @@ def outlet_response_exact(column: Column, analyte: Analyte, t, *, injection_time
     """Diffusion-free outlet concentration per unit inlet concentration (closed form).
 
     ``y(t) = (u_in/u_out) [H(t - t_M) - H(t - t_M - t_inj)]`` with H the Thomas step response
-    (see :mod:`sciflow.chromatography.exact`).
+    (see :mod:`sciflow.chromatography.exact`). ``t``: strictly increasing times (s).
     """
+    _check_column(column)
+    _check_analyte(analyte)
+    compressible = _check_compressible(compressible)
+    t = _check_times(t)
+    injection_time = check_positive("injection_time", injection_time)
     if column.dispersion > 0:
         raise ValueError(
             f"method='exact' solves the diffusion-free model but column.dispersion = "
@@ -70,14 +87,15 @@ def simulate(column: Column, analytes, t, *, injection_time: float, c0=1.0,
     injection_time : float
         Length t_inj (s) of the rectangular injection pulse.
     c0 : float or array_like, shape (n_analytes,)
-        Inlet concentration during the pulse, per analyte or shared (any unit; the output
-        has the same unit).
+        Inlet concentration during the pulse (>= 0), per analyte or shared (any unit; the
+        output has the same unit).
     method : {"exact", "laplace", "fd"}
         ``exact``: closed form (D = 0 only); ``laplace``: numerical inversion of the general
         transfer function (dispersion, Danckwerts boundaries, compressible flow); ``fd``: the
         full PDEs by a finite-volume scheme.
     compressible : bool
-        Compressible carrier gas (velocity ``u_in p_in/p(x)``) or constant velocity ``u_in``.
+        Compressible carrier gas (velocity ``u_in p_in/p(x)``) or constant velocity ``u_in``;
+        a Python or NumPy bool (anything else raises ``TypeError``).
     **options
         Passed to the method (e.g. ``tol`` for laplace, ``n_cells`` for fd).
 
@@ -86,22 +104,30 @@ def simulate(column: Column, analytes, t, *, injection_time: float, c0=1.0,
     Chromatogram
         ``c`` the summed outlet concentration, ``components`` one row per analyte.
     """
-    if not isinstance(column, Column):
-        raise TypeError(f"column must be a Column, got {type(column).__name__}")
+    _check_column(column)
     if isinstance(analytes, Analyte):
         analytes = [analytes]
-    analytes = list(analytes)
+    try:
+        analytes = list(analytes)
+    except TypeError:
+        raise TypeError("analytes must be an Analyte or a non-empty sequence of Analyte, got "
+                        f"{type(analytes).__name__}") from None
     if not analytes or not all(isinstance(a, Analyte) for a in analytes):
         raise TypeError("analytes must be an Analyte or a non-empty sequence of Analyte")
+    if not isinstance(method, str):
+        raise TypeError(f"method must be a string, one of {list(METHODS)}, got "
+                        f"{type(method).__name__}")
     check_choice("method", method, METHODS)
-    t = check_increasing("t", t, min_size=1) if np.ndim(t) == 1 and np.size(t) > 1 else \
-        check_array("t", t, ndim=1, min_size=1)
+    compressible = _check_compressible(compressible)
+    t = _check_times(t)
     injection_time = check_positive("injection_time", injection_time)
     c0 = check_array("c0", c0)
     if c0.ndim == 0:
         c0 = np.full(len(analytes), float(c0))
     elif c0.shape != (len(analytes),):
         raise ValueError(f"c0 must be a scalar or have shape ({len(analytes)},), got {c0.shape}")
+    if np.any(c0 < 0):
+        raise ValueError(f"c0 must be >= 0 (an inlet concentration), got {c0.min()}")
     backend = _backend(method)
     comps = np.empty((len(analytes), t.size))
     infos = []

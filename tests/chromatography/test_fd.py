@@ -7,7 +7,6 @@ import math
 import os
 import subprocess
 import sys
-import time
 import warnings
 
 import numpy as np
@@ -208,9 +207,7 @@ def test_btex_default_resolution_within_1e3_of_exact(btex, compressible):
     t = np.linspace(0.0, 1000.0, 20000)
     fd.outlet_response_fd(col, an[4], t[:50], injection_time=4.0)  # compile / load cache
     ref = simulate(col, an, t, injection_time=4.0, compressible=compressible)
-    start = time.perf_counter()
     ch = simulate(col, an, t, injection_time=4.0, compressible=compressible, method="fd")
-    wall = time.perf_counter() - start
     assert ch.method == "fd" and ch.components.shape == (5, t.size)
     errs = [peak_error(y, r) for y, r in zip(ch.components, ref.components, strict=True)]
     assert max(errs) < 1e-3, errs
@@ -219,7 +216,8 @@ def test_btex_default_resolution_within_1e3_of_exact(btex, compressible):
         assert info["mass_balance_error"] < 1e-11
         assert not info["resolution_limited"]
         assert sum(info["predicted_error"].values()) <= 1.01e-4
-    assert wall < 2.0, wall
+    # speed (target: < 2 s for the five analytes) is measured by
+    # benchmarks/bench_chromatography_fd.py, not asserted here
 
 
 def test_simulate_passes_options_to_fd(btex):

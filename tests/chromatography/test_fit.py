@@ -191,16 +191,35 @@ def test_too_many_peaks_and_early_peak(column, truth):
 
 
 def test_plot(column, truth):
+    """``plot`` draws the result's own data: the signal, the fit, each component on the
+    baseline, and the residuals on the fitted points (NaN elsewhere)."""
+    import matplotlib.pyplot as plt
+
     an, amp, t, clean = truth
     r = fit(t, clean, column, 5, injection_time=T_INJ, progress=False)
     ax = r.plot()
-    assert ax.residual_ax is not None
-    assert len(ax.lines) >= 3
-    import matplotlib.pyplot as plt
-
+    lo, hi = r.windows[:, 0].min(), r.windows[:, 1].max()  # default xlim: the windows' span
+    assert ax.get_xlim() == pytest.approx((lo, hi))
+    m = (t >= lo) & (t <= hi)
+    lines = {ln.get_label(): ln for ln in ax.get_lines()}
+    assert set(lines) == {"data", "fit", *r.names}
+    np.testing.assert_array_equal(lines["data"].get_xdata(), t[m])
+    np.testing.assert_array_equal(lines["data"].get_ydata(), clean[m])
+    np.testing.assert_array_equal(lines["fit"].get_ydata(), r.model_signal[m])
+    for i, name in enumerate(r.names):
+        np.testing.assert_array_equal(lines[name].get_ydata(),
+                                      r.components[i, m] + r.baseline_signal[m])
+    (res_line,) = [ln for ln in ax.residual_ax.get_lines() if len(ln.get_xdata()) > 2]
+    fm = r.fitted_mask()[m]
+    np.testing.assert_array_equal(res_line.get_ydata()[fm], (clean - r.model_signal)[m][fm])
+    assert np.all(np.isnan(res_line.get_ydata()[~fm]))
+    # into a given Axes, with a zoom and without residuals
     _, ax2 = plt.subplots()
     assert r.plot(ax=ax2, xlim=(90, 120), residuals=False) is ax2
-    assert ax2.residual_ax is None
+    assert ax2.residual_ax is None and ax2.get_xlim() == (90.0, 120.0)
+    fit_line = [ln for ln in ax2.get_lines() if ln.get_label() == "fit"][0]
+    z = (t >= 90) & (t <= 120)
+    np.testing.assert_array_equal(fit_line.get_ydata(), r.model_signal[z])
     assert r.components.shape == (5, t.size)
     np.testing.assert_allclose(r.model_signal, r.components.sum(0) + r.baseline_signal)
     np.testing.assert_allclose(r.residuals, clean - r.model_signal)
@@ -212,7 +231,11 @@ def test_to_dataframe(column, truth):
     r = fit(t, clean, column, 5, injection_time=T_INJ, progress=False)
     df = r.to_dataframe()
     assert isinstance(df, pd.DataFrame) and list(df["name"]) == list(r.names)
-    assert {"k_a", "k_d_stderr", "r2", "retention_time"} <= set(df.columns)
+    for col in ("k_a", "k_a_stderr", "k_d", "k_d_stderr", "amplitude", "amplitude_stderr",
+                "retention_time", "retention_time_stderr", "peak_std", "peak_std_stderr",
+                "area", "r2"):
+        np.testing.assert_array_equal(df[col].to_numpy(), getattr(r, col))
+    np.testing.assert_array_equal(df["success"].to_numpy(), r.peak_success)
 
 
 def test_fit_many_serial_and_processes_agree(column, truth, rng):
