@@ -6,8 +6,19 @@ probability-flow sampler reuse :mod:`sciflow.sampling`.
 
 * :mod:`~sciflow.multiplicative.gbm` — :class:`GBM` (exact law, scores), :class:`GBMSchedule`,
   :class:`LogNormalMixture` and its exact noised marginal.
+* :mod:`~sciflow.multiplicative.fokker_planck` — :func:`solve_fokker_planck` (1-D, conservative
+  and positivity-preserving Scharfetter–Gummel finite volumes, TR-BDF2) and
+  :func:`solve_fokker_planck_2d` (correlated noise).
 """
 
+from .fokker_planck import (
+    FokkerPlanck2DResult,
+    FokkerPlanckResult,
+    solve_fokker_planck,
+    solve_fokker_planck_2d,
+)
 from .gbm import GBM, BoundLogNormalMixture, GBMSchedule, LogNormalMixture
 
-__all__ = ["GBM", "GBMSchedule", "LogNormalMixture", "BoundLogNormalMixture"]
+__all__ = ["GBM", "GBMSchedule", "LogNormalMixture", "BoundLogNormalMixture",
+           "solve_fokker_planck", "solve_fokker_planck_2d", "FokkerPlanckResult",
+           "FokkerPlanck2DResult"]
