@@ -132,8 +132,8 @@ class GBM:
                     else np.full_like(t, self.sigma))
 
     def _integral(self, f, t):
-        return np.vectorize(lambda s: quad(f, 0.0, s, limit=200, epsabs=0.0,
-                                           epsrel=1e-13)[0] if s > 0 else 0.0,
+        return np.vectorize(lambda s: quad(f, 0.0, s, limit=200, epsabs=1e-15,
+                                           epsrel=1e-12)[0] if s > 0 else 0.0,
                             otypes=[float])(t)
 
     def log_mean(self, t):
