@@ -5,7 +5,8 @@
 * :mod:`~sciflow.sampling.models` — :class:`GaussianMixture` (exact noised density, score,
   eps/x0/velocity predictions, exact probability-flow ODE solution).
 * :mod:`~sciflow.sampling.solvers` — :func:`sample` with DDIM, DPM-Solver-1/2/3,
-  DPM-Solver++(2M/3M, SDE), UniPC, EDM Heun and Euler.
+  DPM-Solver++(2M/3M, SDE), UniPC, EDM Heun and Euler; a model output with NaN/inf raises
+  :class:`NonFiniteError` naming the step and time.
 * :mod:`~sciflow.sampling.backend` — NumPy by default, torch tensors when given one.
 * :mod:`~sciflow.sampling.optimize` — :func:`optimize_steps`: time steps that minimise the exact
   error (analytic model) or a local-truncation-error proxy for an NFE budget.
@@ -23,7 +24,7 @@ from .datasets import make_dataset
 from .models import BoundGaussianMixture, GaussianMixture
 from .optimize import StepOptimization, evaluate_steps, optimize_steps
 from .schedules import SPACINGS, EDMSchedule, FlowSchedule, Schedule, VPSchedule
-from .solvers import SOLVERS, SampleResult, Scheme, sample
+from .solvers import SOLVERS, NonFiniteError, SampleResult, Scheme, sample
 
 __all__ = [
     "VPSchedule",
@@ -37,6 +38,7 @@ __all__ = [
     "SampleResult",
     "Scheme",
     "SOLVERS",
+    "NonFiniteError",
     "optimize_steps",
     "evaluate_steps",
     "StepOptimization",

@@ -112,6 +112,9 @@ class TorchNamespace:
     name = "torch"
 
     def __init__(self, torch_module):
+        if not (getattr(torch_module, "__name__", None) == "torch"
+                and isinstance(getattr(torch_module, "Tensor", None), type)):
+            raise TypeError(f"torch_module must be the torch module, got {torch_module!r}")
         self.torch = torch_module
 
     def dtype_name(self, x) -> str:
@@ -169,13 +172,26 @@ _NUMPY = NumpyNamespace()
 _TORCH = None
 
 
+_NOT_ARRAYS = (str, bytes, dict, set, frozenset, type(None))
+
+
+def _check_array_like(name, x):
+    if isinstance(x, _NOT_ARRAYS):
+        raise TypeError(f"{name} must be a NumPy array, torch tensor or array-like of numbers, "
+                        f"got {type(x).__name__} {x!r:.60}")
+
+
 def get_namespace(x):
-    """The namespace for array ``x``: :class:`TorchNamespace` for tensors, else NumPy."""
+    """The namespace for array ``x``: :class:`TorchNamespace` for tensors, else NumPy.
+
+    Strings, bytes, mappings, sets and ``None`` raise ``TypeError`` (they are not arrays).
+    """
     global _TORCH
     if is_torch(x):
         if _TORCH is None:
             _TORCH = TorchNamespace(sys.modules["torch"])
         return _TORCH
+    _check_array_like("x", x)
     return _NUMPY
 
 
@@ -186,6 +202,9 @@ def as_float_array(name, x):
     (float16, complex, integer tensors) raise ``TypeError`` naming ``name``. NaN/inf raise
     ``ValueError``.
     """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string, got {type(name).__name__} {name!r}")
+    _check_array_like(name, x)
     xp = get_namespace(x)
     if xp is _NUMPY:
         if not isinstance(x, np.ndarray):
@@ -206,4 +225,12 @@ def as_float_array(name, x):
 
 def to_numpy(x):
     """``x`` as a NumPy array (tensors are detached and copied to the host)."""
-    return get_namespace(x).to_numpy(x)
+    xp = get_namespace(x)
+    try:
+        out = xp.to_numpy(x)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"x must be an array of numbers: {exc}") from None
+    if out.dtype == object:
+        raise TypeError(f"x must be an array of numbers, got {type(x).__name__} with ragged or "
+                        "non-numeric entries")
+    return out

@@ -24,13 +24,21 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from .._validate import as_rng, check_array, check_choice, check_int
+from .._validate import as_rng, check_array, check_choice, check_int, check_positive
 from .backend import as_float_array, get_namespace
 from .schedules import Schedule
 
 __all__ = ["GaussianMixture", "BoundGaussianMixture", "PREDICTION_KINDS"]
 
 PREDICTION_KINDS = ("eps", "x0", "score", "velocity")
+ODE_METHODS = ("DOP853", "RK45", "Radau", "BDF", "LSODA")
+
+
+def _check_schedule(schedule):
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"schedule must be a VPSchedule, EDMSchedule or FlowSchedule, got "
+                        f"{type(schedule).__name__}")
+    return schedule
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,6 +70,8 @@ class GaussianMixture:
         if mu.ndim != 2 or mu.shape[0] != w.size:
             raise ValueError(f"means must have shape (K, d) = ({w.size}, d), got {mu.shape}")
         d = mu.shape[1]
+        if d < 1:
+            raise ValueError(f"means must have at least one dimension d, got shape {mu.shape}")
         cov = check_array("covs", self.covs)
         if cov.ndim == 2 and w.size == 1:
             cov = cov[None]
@@ -110,9 +120,7 @@ class GaussianMixture:
 
     def bind(self, schedule):
         """A model object ``predict(x, t, kind)`` for sampling under ``schedule``."""
-        if not isinstance(schedule, Schedule):
-            raise TypeError(f"schedule must be a noise schedule, got {type(schedule).__name__}")
-        return BoundGaussianMixture(self, schedule)
+        return BoundGaussianMixture(self, _check_schedule(schedule))
 
     # ------------------------------------------------------------------ noised quantities
     def _t_terms(self, schedule, t):
@@ -136,6 +144,7 @@ class GaussianMixture:
 
         Arrays are laid out component-first so that every product is a batched matmul.
         """
+        _check_schedule(schedule)
         x, xp = as_float_array("x", x)
         shape = tuple(x.shape)
         if len(shape) == 0 or shape[-1] != self.dim:
@@ -204,6 +213,11 @@ class GaussianMixture:
         the neglected part is of size ``exp(-lambda_clip)`` (resp. ``exp(-2 lambda_clip)``).
         Returns the same array type as ``x_T``.
         """
+        _check_schedule(schedule)
+        rtol = check_positive("rtol", rtol)
+        atol = check_positive("atol", atol)
+        lambda_clip = check_positive("lambda_clip", lambda_clip)
+        check_choice("method", method, ODE_METHODS)
         x, xp = as_float_array("x_T", x_T)
         shape = tuple(x.shape)
         if len(shape) == 0 or shape[-1] != self.dim:
@@ -269,8 +283,10 @@ class BoundGaussianMixture:
     """
 
     def __init__(self, mixture, schedule):
+        if not isinstance(mixture, GaussianMixture):
+            raise TypeError(f"mixture must be a GaussianMixture, got {type(mixture).__name__}")
         self.mixture = mixture
-        self.schedule = schedule
+        self.schedule = _check_schedule(schedule)
 
     @property
     def dim(self) -> int:

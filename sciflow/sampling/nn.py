@@ -292,13 +292,25 @@ class MLPModel:
     """
 
     def __init__(self, network, schedule, config, history=None, info=None):
+        torch = _torch()
+        if not isinstance(network, torch.nn.Module):
+            raise TypeError(f"network must be a torch.nn.Module, got {type(network).__name__}")
         _schedule_to_dict(schedule)  # validates the type
         if not isinstance(config, MLPConfig):
             raise TypeError(f"config must be an MLPConfig, got {type(config).__name__}")
+        try:
+            hist = np.asarray([] if history is None else history, dtype=float)
+        except (TypeError, ValueError):
+            raise TypeError(f"history must be a 1-D array of losses, got {history!r:.60}") \
+                from None
+        if hist.ndim != 1:
+            raise ValueError(f"history must be 1-dimensional, got shape {hist.shape}")
+        if info is not None and not isinstance(info, dict):
+            raise TypeError(f"info must be a dict, got {type(info).__name__}")
         self.network = network.eval()
         self.schedule = schedule
         self.config = config
-        self.history = np.asarray([] if history is None else history, dtype=float)
+        self.history = hist
         self.info = dict(info or {})
         self._copies = {}
 
@@ -428,6 +440,12 @@ class MLPModel:
         the ``alpha(t_start) x_0`` part is neglected (it is ``< 0.007`` at VP's ``t = 1``,
         zero for flows)."""
         n = check_int("n", n, low=0)
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from None
+        if dtype not in (np.float32, np.float64):
+            raise TypeError(f"dtype must be float32 or float64, got {dtype}")
         ts = self.schedule.t_start if t_start is None else t_start
         s = float(self.schedule.sigma(self.schedule.check_t("t_start", ts)))
         return (s * as_rng(rng).standard_normal((n, self.dim))).astype(dtype)

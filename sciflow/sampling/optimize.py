@@ -48,7 +48,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validate import as_rng, check_array, check_choice, check_int, check_positive
+from .._validate import (
+    as_rng,
+    check_array,
+    check_choice,
+    check_int,
+    check_nonnegative,
+    check_positive,
+)
 from .backend import to_numpy
 from .schedules import SPACINGS, Schedule
 from .solvers import SOLVERS, sample
@@ -105,6 +112,49 @@ class StepOptimization:
     wall_time: float
     options: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        steps = check_array("steps", self.steps, ndim=1, min_size=2)
+        if np.any(np.diff(steps) >= 0):
+            raise ValueError("steps must be strictly decreasing (from t_start down to t_end)")
+        init = check_array("initial_steps", self.initial_steps, ndim=1, min_size=2)
+        if init.shape != steps.shape:
+            raise ValueError(f"initial_steps must have the shape of steps {steps.shape}, got "
+                             f"{init.shape}")
+        if np.any(np.diff(init) >= 0):
+            raise ValueError("initial_steps must be strictly decreasing")
+        object.__setattr__(self, "steps", steps)
+        object.__setattr__(self, "initial_steps", init)
+        for name in ("error_initial", "error"):
+            object.__setattr__(self, name, check_nonnegative(name, getattr(self, name)))
+        for name in ("heldout_error_initial", "heldout_error"):
+            v = getattr(self, name)
+            if v is not None:
+                object.__setattr__(self, name, check_nonnegative(name, v))
+        if (self.heldout_error is None) != (self.heldout_error_initial is None):
+            raise ValueError("heldout_error and heldout_error_initial must both be given or "
+                             "both be None")
+        # inf marks a failed evaluation (a grid on which the sampler overflowed)
+        hist = check_array("history", self.history, ndim=1, finite=False)
+        if np.any(np.isnan(hist)) or np.any(hist < 0):
+            raise ValueError("history must hold non-negative errors (inf for a failed "
+                             "evaluation), no NaN")
+        object.__setattr__(self, "history", hist)
+        _check_solver(self.solver)
+        object.__setattr__(self, "nfe", check_int("nfe", self.nfe, low=1))
+        check_choice("reference", self.reference, REFERENCES)
+        check_choice("method", self.method, METHODS)
+        n_evals = check_int("n_evals", self.n_evals, low=0)
+        if n_evals != hist.size:
+            raise ValueError(f"n_evals must equal len(history) = {hist.size}, got {n_evals}")
+        object.__setattr__(self, "n_evals", n_evals)
+        if not isinstance(self.success, bool | np.bool_):
+            raise TypeError(f"success must be a bool, got {self.success!r}")
+        if not isinstance(self.message, str):
+            raise TypeError(f"message must be a string, got {type(self.message).__name__}")
+        object.__setattr__(self, "wall_time", check_nonnegative("wall_time", self.wall_time))
+        if not isinstance(self.options, dict):
+            raise TypeError(f"options must be a dict, got {type(self.options).__name__}")
+
     @property
     def n_steps(self) -> int:
         return int(len(self.steps) - 1)
@@ -123,6 +173,8 @@ class StepOptimization:
 
     def lambdas(self, schedule, which="optimised"):
         """Log-SNR of the optimised (or ``"initial"``) grid under ``schedule``."""
+        if not isinstance(schedule, Schedule):
+            raise TypeError(f"schedule must be a noise schedule, got {type(schedule).__name__}")
         check_choice("which", which, ("optimised", "initial"))
         return np.asarray(schedule.lambda_(self.steps if which == "optimised"
                                            else self.initial_steps), dtype=float)
@@ -241,16 +293,17 @@ def _mean_error(x, ref):
     return float(np.mean(np.sqrt(np.sum(d * d, axis=1))))
 
 
-def _check_solver(solver):
+def _check_solver(solver, name="solver"):
     if not isinstance(solver, str) or solver not in SOLVERS:
-        raise ValueError(f"solver must be one of {sorted(SOLVERS)}, got {solver!r}")
+        raise ValueError(f"{name} must be one of {sorted(SOLVERS)}, got {solver!r}")
     if SOLVERS[solver].stochastic:
-        raise ValueError(f"solver {solver!r} is stochastic: optimise the steps of an ODE solver")
+        raise ValueError(f"{name} {solver!r} is stochastic: optimise and evaluate the steps "
+                         "of an ODE solver")
 
 
 def _exact_reference(model, schedule, x, ts, te, x_ref=None, name="x_ref"):
     if x_ref is not None:
-        ref = np.asarray(to_numpy(x_ref), dtype=float)
+        ref = check_array(name, to_numpy(x_ref))
         if ref.shape != x.shape:
             raise ValueError(f"{name} must have the shape of the starting points {x.shape}, "
                              f"got {ref.shape}")
@@ -296,9 +349,15 @@ def evaluate_steps(model, schedule, steps, *, solver, x_T, nfe=None, reference="
     ``reference="exact"``: against ``x_ref`` or the model's exact ODE solution;
     ``"lte"``: the step-doubling proxy of the module docstring. Returns a float.
     """
+    _check_solver(solver)
     check_choice("reference", reference, REFERENCES)
-    steps = np.asarray(steps, dtype=float)
-    x = np.asarray(to_numpy(x_T), dtype=float)
+    refine = check_int("refine", refine, low=2)
+    if lte_solver is not None:
+        _check_solver(lte_solver, "lte_solver")
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"schedule must be a noise schedule, got {type(schedule).__name__}")
+    steps = check_array("steps", steps, ndim=1, min_size=2)
+    x = _as_points("x_T", x_T, getattr(model, "dim", None))
     out = sample(model, x, schedule, solver=solver, nfe=nfe, steps=steps, **sample_kwargs)
     if reference == "exact":
         ref = _exact_reference(model, schedule, x, float(steps[0]), float(steps[-1]), x_ref)
@@ -376,8 +435,10 @@ def optimize_steps(model, schedule, *, solver, nfe, x_T=None, n_samples=256, rng
     nfe = check_int("nfe", nfe, low=1)
     refine = check_int("refine", refine, low=2)
     tol = check_positive("tol", tol)
+    if maxiter is not None:
+        maxiter = check_int("maxiter", maxiter, low=1)
     if lte_solver is not None:
-        _check_solver(lte_solver)
+        _check_solver(lte_solver, "lte_solver")
     if not isinstance(schedule, Schedule):
         raise TypeError(f"schedule must be a noise schedule, got {type(schedule).__name__}")
     for bad in ("denoise_to_zero", "steps", "spacing", "return_info", "rng"):
@@ -486,8 +547,7 @@ def optimize_steps(model, schedule, *, solver, nfe, x_T=None, n_samples=256, rng
             return math.log(max(val, 1e-300))
 
         dim_u = u0.size
-        maxfev = check_int("maxiter", maxiter, low=1) if maxiter is not None \
-            else max(400, 200 * dim_u)
+        maxfev = maxiter if maxiter is not None else max(400, 200 * dim_u)
         if method == "Nelder-Mead":
             opts = {"maxfev": maxfev, "maxiter": maxfev, "xatol": 1e-4, "fatol": tol,
                     "adaptive": dim_u > 2}

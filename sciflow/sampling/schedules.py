@@ -61,7 +61,14 @@ from typing import ClassVar
 import numpy as np
 from scipy.special import expit
 
-from .._validate import as_rng, check_choice, check_int, check_nonnegative, check_positive
+from .._validate import (
+    as_rng,
+    check_choice,
+    check_int,
+    check_nonnegative,
+    check_positive,
+    check_real,
+)
 
 __all__ = ["VPSchedule", "EDMSchedule", "FlowSchedule", "SPACINGS", "Schedule"]
 
@@ -73,10 +80,29 @@ _TRUNCATED_KARRAS = {4: (8, 6, 7.0), 5: (8, 6, 5.0), 6: (8, 6, 5.0), 7: (12, 7, 
 _TRUNCATED_KARRAS_OTHER = (12, 9, 7.0)
 
 
+def _as_lambda(lam):
+    """``lam`` as a float64 array, or ``TypeError`` naming it."""
+    if lam is None or isinstance(lam, str | bytes | bool):
+        raise TypeError(f"lam must be a real number or array of them, got {lam!r}")
+    try:
+        return np.asarray(lam, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"lam must be a real number or array of them, got {lam!r}") from None
+
+
 def _out(a):
     """0-d arrays back as NumPy scalars, arrays unchanged."""
     a = np.asarray(a, dtype=float)
     return a[()] if a.ndim == 0 else a
+
+
+def _check_solver_name(solver):
+    if solver is None:
+        return
+    from .solvers import SOLVERS  # solvers imports this module
+
+    if not isinstance(solver, str) or solver not in SOLVERS:
+        raise ValueError(f"solver must be None or one of {sorted(SOLVERS)}, got {solver!r}")
 
 
 class Schedule:
@@ -88,6 +114,12 @@ class Schedule:
 
     t_min: ClassVar[float] = 0.0
 
+    def __new__(cls, *args, **kwargs):
+        if cls is Schedule:
+            raise TypeError("Schedule is the abstract base class; instantiate VPSchedule, "
+                            "EDMSchedule or FlowSchedule")
+        return super().__new__(cls)
+
     # ---------------------------------------------------------------- validation helpers
     @property
     def t_max(self) -> float:  # pragma: no cover - overridden
@@ -95,6 +127,10 @@ class Schedule:
 
     def check_t(self, name, t):
         """``t`` as a float64 array inside the domain, else ``ValueError`` naming ``name``."""
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a string, got {type(name).__name__} {name!r}")
+        if t is None or isinstance(t, str | bytes | bool):
+            raise TypeError(f"{name} must be a real number or array of them, got {t!r}")
         try:
             arr = np.asarray(t, dtype=float)
         except (TypeError, ValueError):
@@ -133,7 +169,7 @@ class Schedule:
 
     def t_from_lambda(self, lam):
         """The time with ``lambda_(t) = lam`` (closed form)."""
-        lam = np.asarray(lam, dtype=float)
+        lam = _as_lambda(lam)
         if np.any(np.isnan(lam)):
             raise ValueError("lam must not be NaN")
         lo, hi = self._lambda(np.float64(self.t_max)), self._lambda(np.float64(self.t_min))
@@ -182,6 +218,7 @@ class Schedule:
     # ---------------------------------------------------------------- time steps
     def default_spacing(self, solver=None) -> str:
         """The spacing :func:`sciflow.sampling.sample` uses when none is given."""
+        _check_solver_name(solver)
         if solver == "heun":
             return "karras"
         if solver == "euler":
@@ -396,6 +433,9 @@ class VPSchedule(Schedule):
         n = check_int("n", n, low=0)
         t_min = check_positive("t_min", t_min)
         hi = 1.0 if self.kind == "linear" else self.t_max_finite
+        if not t_min < hi:
+            raise ValueError(f"t_min must be < {hi}, got {t_min}")
+        hi = 1.0 if self.kind == "linear" else self.t_max_finite
         return as_rng(rng).uniform(t_min, hi, size=n)
 
 
@@ -453,6 +493,7 @@ class EDMSchedule(Schedule):
         return self.rho
 
     def default_spacing(self, solver=None) -> str:
+        _check_solver_name(solver)
         return "karras"
 
     def _log_alpha(self, t):
@@ -471,7 +512,7 @@ class EDMSchedule(Schedule):
             return np.exp(-np.asarray(lam, dtype=float))
 
     def t_from_lambda(self, lam):
-        lam = np.asarray(lam, dtype=float)
+        lam = _as_lambda(lam)
         if np.any(np.isnan(lam)) or np.any(lam == -np.inf):
             raise ValueError("lam must be finite or +inf for EDMSchedule (sigma = exp(-lam))")
         return _out(self._t_from_lambda(lam))
@@ -498,6 +539,7 @@ class EDMSchedule(Schedule):
     def sample_training_t(self, n, rng=None, loc=-1.2, scale=1.2):
         """EDM's log-normal training noise levels ``ln sigma ~ N(loc, scale^2)``."""
         n = check_int("n", n, low=0)
+        loc = check_real("loc", loc)
         scale = check_positive("scale", scale)
         return np.exp(loc + scale * as_rng(rng).standard_normal(n))
 
@@ -536,6 +578,7 @@ class FlowSchedule(Schedule):
         return 0.0
 
     def default_spacing(self, solver=None) -> str:
+        _check_solver_name(solver)
         return "uniform_t"
 
     def shift_time(self, u):
@@ -593,6 +636,9 @@ class FlowSchedule(Schedule):
         """SD3's logit-normal training times ``t = expit(loc + scale z)``, ``z ~ N(0, 1)``;
         with ``shifted=True`` mapped through :meth:`shift_time`."""
         n = check_int("n", n, low=0)
+        loc = check_real("loc", loc)
+        if not isinstance(shifted, bool | np.bool_):
+            raise TypeError(f"shifted must be a bool, got {shifted!r}")
         scale = check_positive("scale", scale)
         t = expit(loc + scale * as_rng(rng).standard_normal(n))
         return np.asarray(self.shift_time(t)) if shifted else t

@@ -66,17 +66,33 @@ and diffusers, half the Taylor weight) 3M converges with order 2.08 only.
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
-from .._validate import as_rng, check_array, check_int
+from .._validate import as_rng, check_array, check_int, check_nonnegative
 from .backend import as_float_array
 from .schedules import Schedule
 
-__all__ = ["sample", "SampleResult", "Scheme", "SOLVERS", "phi"]
+__all__ = ["sample", "SampleResult", "Scheme", "SOLVERS", "phi", "NonFiniteError"]
+
+
+class NonFiniteError(FloatingPointError, ValueError):
+    """The model returned NaN/inf (or a step overflowed) during sampling.
+
+    Raised by :func:`sample` (and so by everything that samples: ``optimize_steps``,
+    ``evaluate_steps``, ``MLPModel.sample``) at the first evaluation whose output is not
+    finite, naming the step index and the time; a diverging learned model is therefore never
+    turned silently into an all-NaN result. Catchable as ``FloatingPointError`` or
+    ``ValueError``. ``step``, ``t`` and ``nfe`` (evaluations so far) are attributes.
+    """
+
+    def __init__(self, message, *, step=None, t=None, nfe=None):
+        super().__init__(message)
+        self.step, self.t, self.nfe = step, t, nfe
 
 LOWER_ORDER_FINAL_MAX_STEPS = 15
 _BIG_H = 200.0  # log-SNR steps longer than this are treated as infinite
@@ -85,7 +101,14 @@ _BIG_H = 200.0  # log-SNR steps longer than this are treated as infinite
 # ============================================================================ phi functions
 def phi(k, z):
     """``phi_k(z) = sum_j z^j / (j + k)!`` (``phi_1 = expm1(z)/z``, ``phi_{k+1} = (phi_k -
-    1/k!)/z``) for a real float ``z``, ``-inf`` allowed (all vanish there)."""
+    1/k!)/z``) for an integer ``k >= 1`` and a real ``z``, ``-inf`` allowed (all vanish
+    there); NaN and ``+inf`` raise ``ValueError``."""
+    k = check_int("k", k, low=1)
+    if isinstance(z, bool) or not isinstance(z, numbers.Real):
+        raise TypeError(f"z must be a real number, got {type(z).__name__} {z!r}")
+    z = float(z)
+    if math.isnan(z) or z == math.inf:
+        raise ValueError(f"z must be a real number or -inf, got {z}")
     return _phis(z, k)[k - 1]
 
 
@@ -172,8 +195,39 @@ class Scheme:
     defaults: ClassVar[dict] = {}
 
     def __init__(self, f, grid, orders, options, rng, xp):
+        if not callable(f):
+            raise TypeError(f"f must be callable as f(x, t, kind), got {type(f).__name__}")
+        if not isinstance(grid, _Grid):
+            raise TypeError(f"grid must be a solvers._Grid (the time grid sample() builds), "
+                            f"got {type(grid).__name__}")
+        try:
+            orders = [check_int("orders[i]", o, low=1, high=self.order) for o in orders]
+        except TypeError:
+            raise TypeError(f"orders must be a sequence of integers, got {orders!r}") from None
+        except ValueError:
+            raise ValueError(f"orders must lie in [1, {self.order}] for "
+                             f"{type(self).__name__}, got {list(orders)!r}") from None
+        if len(orders) != len(grid.t) - 1:
+            raise ValueError(f"orders must have one entry per step ({len(grid.t) - 1}), got "
+                             f"{len(orders)}")
+        if not isinstance(options, dict):
+            raise TypeError(f"options must be a dict, got {type(options).__name__}")
+        unknown = set(options) - set(self.defaults)
+        if unknown:
+            raise TypeError(f"unexpected option(s) in options for {type(self).__name__}: "
+                            f"{sorted(unknown)}; allowed: {sorted(self.defaults)}")
+        if self.stochastic and not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be a numpy.random.Generator for the stochastic "
+                            f"{type(self).__name__}, got {rng!r}")
+        for attr in ("from_numpy", "cast_like", "all_finite"):
+            if not callable(getattr(xp, attr, None)):
+                raise TypeError(f"xp must be an array namespace of sciflow.sampling.backend, "
+                                f"got {type(xp).__name__}")
         self.f, self.g, self.orders, self.rng, self.xp = f, grid, orders, rng, xp
-        self.opts = options
+        self.opts = {**self.defaults, **options}
+        for name in ("disable_corrector",):
+            if name in self.opts and not isinstance(self.opts[name], bool | np.bool_):
+                raise TypeError(f"{name} must be a bool, got {self.opts[name]!r}")
 
     def step(self, i, x):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -552,8 +606,41 @@ class SampleResult:
     wall_time: float = 0.0
     options: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        if not isinstance(self.solver, str) or self.solver not in SOLVERS:
+            raise ValueError(f"solver must be one of {sorted(SOLVERS)}, got {self.solver!r}")
+        object.__setattr__(self, "nfe", check_int("nfe", self.nfe, low=0))
+        times = check_array("times", self.times, ndim=1, min_size=1)
+        if np.any(np.diff(times) > 0):
+            raise ValueError("times must be non-increasing (from t_start down to t_end)")
+        object.__setattr__(self, "times", times)
+        if self.trajectory is not None:
+            if not isinstance(self.trajectory, list | tuple):
+                raise TypeError(f"trajectory must be a list of arrays, got "
+                                f"{type(self.trajectory).__name__}")
+            if len(self.trajectory) != len(times):
+                raise ValueError(f"trajectory must have one state per time ({len(times)}), "
+                                 f"got {len(self.trajectory)}")
+        try:
+            orders = tuple(check_int("orders[i]", o, low=1) for o in self.orders)
+        except (TypeError, ValueError):
+            raise ValueError(f"orders must be a sequence of integers >= 1, got "
+                             f"{self.orders!r}") from None
+        object.__setattr__(self, "orders", orders)
+        object.__setattr__(self, "wall_time", check_nonnegative("wall_time", self.wall_time))
+        if not isinstance(self.options, dict):
+            raise TypeError(f"options must be a dict, got {type(self.options).__name__}")
+
     def plot(self, ax=None, n_paths=50, dims=(0, 1)):
         """Trajectories of the first ``n_paths`` samples in the plane ``dims``; returns Axes."""
+        n_paths = check_int("n_paths", n_paths, low=1)
+        if self.trajectory is None:
+            raise ValueError("plot needs the trajectory (sample(..., return_info=True))")
+        d = int(np.shape(self.x)[-1]) if np.ndim(self.x) else 0
+        try:
+            i, j = (check_int("dims[k]", v, low=0, high=d - 1) for v in dims)
+        except (TypeError, ValueError):
+            raise ValueError(f"dims must be two axes in [0, {d - 1}], got {dims!r}") from None
         import matplotlib.pyplot as plt
 
         from .backend import to_numpy
@@ -562,7 +649,6 @@ class SampleResult:
             _, ax = plt.subplots()
         traj = np.stack([np.asarray(to_numpy(x)).reshape(-1, np.shape(x)[-1])
                          for x in self.trajectory])
-        i, j = dims
         m = min(n_paths, traj.shape[1])
         ax.plot(traj[:, :m, i], traj[:, :m, j], lw=0.6, alpha=0.6)
         ax.scatter(traj[-1, :m, i], traj[-1, :m, j], s=4, c="k", zorder=3)
@@ -574,19 +660,45 @@ class SampleResult:
 
 # ============================================================================ the loop
 class _Counted:
+    """The model as the schemes see it: counts evaluations, checks shape and finiteness.
+
+    ``step`` and ``n_steps`` are set by the loop so that a NaN/inf output is reported with
+    the step index and time (one ``all_finite`` reduction per evaluation: cheap next to a
+    model, for NumPy and torch alike). A state that overflowed in a step reaches the next
+    evaluation as NaN/inf and is reported there; the loop checks the final state once.
+    """
+
     def __init__(self, model, xp):
         self.predict = model.predict
         self.xp = xp
         self.nfe = 0
+        self.step = 0
+        self.n_steps = 0
 
     def __call__(self, x, t, kind):
         self.nfe += 1
         out = self.predict(x, t, kind=kind)
-        if tuple(out.shape) != tuple(x.shape):
-            raise ValueError(f"model.predict returned shape {tuple(out.shape)} for input shape "
+        shape = getattr(out, "shape", None)
+        if shape is None:
+            raise TypeError(f"model.predict must return an array (NumPy or torch), got "
+                            f"{type(out).__name__}")
+        if tuple(shape) != tuple(x.shape):
+            raise ValueError(f"model.predict returned shape {tuple(shape)} for input shape "
                              f"{tuple(x.shape)}")
         if out.dtype != x.dtype or type(out) is not type(x):
             out = self.xp.cast_like(out, x)
+        if not self.xp.all_finite(out):
+            where = "the final denoising evaluation" if self.step >= self.n_steps else \
+                f"step {self.step} of {self.n_steps}"
+            if self.xp.all_finite(x):
+                cause = "the model diverged"
+            else:
+                cause = ("its input state was already NaN/inf: the solver's state overflowed "
+                         "with finite model outputs")
+            raise NonFiniteError(
+                f"model.predict returned NaN/inf at {where} (t = {float(t):.6g}, "
+                f"kind={kind!r}, evaluation {self.nfe}): {cause}",
+                step=self.step, t=float(t), nfe=self.nfe)
         return out
 
 
@@ -646,6 +758,15 @@ def sample(model, x_T, schedule, *, solver, nfe=None, t_start=None, t_end=None, 
         Scheme options: ``solver_type`` ("midpoint"|"taylor") for ``dpmpp_*``,
         ``third_order_weight`` ("taylor"|"paper") for ``dpmpp_3m*``; ``variant`` ("bh2"|"bh1")
         and ``disable_corrector`` for ``unipc_*``.
+
+    Raises
+    ------
+    NonFiniteError
+        (a ``FloatingPointError`` and a ``ValueError``) as soon as the model returns NaN/inf,
+        or a step overflows; the message names the step index, the time, the prediction kind
+        and the evaluation number.
+    ValueError, TypeError
+        For bad arguments, naming the parameter.
     """
     if not isinstance(solver, str) or solver not in SOLVERS:
         raise ValueError(f"solver must be one of {sorted(SOLVERS)}, got {solver!r}")
@@ -665,12 +786,18 @@ def sample(model, x_T, schedule, *, solver, nfe=None, t_start=None, t_end=None, 
     if m_sched is not None and m_sched != schedule:
         raise ValueError(f"schedule {schedule!r} differs from the model's schedule {m_sched!r}")
     x, xp = as_float_array("x_T", x_T)
+    if len(tuple(x.shape)) == 0 or int(np.prod(tuple(x.shape))) == 0:
+        raise ValueError(f"x_T must be a non-empty array of shape (..., d), got shape "
+                         f"{tuple(x.shape)}")
     dim = getattr(model, "dim", None)
     if dim is not None and (len(tuple(x.shape)) == 0 or tuple(x.shape)[-1] != dim):
         raise ValueError(f"x_T must have shape (..., {dim}) to match the model dimension, "
                          f"got {tuple(x.shape)}")
+    if spacing_options is not None and not isinstance(spacing_options, dict):
+        raise TypeError(f"spacing_options must be a dict, got {type(spacing_options).__name__}")
     for name, flag in (("lower_order_final", lower_order_final),
-                       ("denoise_to_zero", denoise_to_zero), ("return_info", return_info)):
+                       ("denoise_to_zero", denoise_to_zero), ("return_info", return_info),
+                       ("progress", progress)):
         if not isinstance(flag, bool | np.bool_):
             raise TypeError(f"{name} must be a bool, got {flag!r}")
     rng = as_rng(rng) if (cls.stochastic or rng is not None) else None
@@ -730,13 +857,22 @@ def sample(model, x_T, schedule, *, solver, nfe=None, t_start=None, t_end=None, 
 
         it = tqdm(it, desc=solver, leave=False)
     t0 = time.perf_counter()
+    f.n_steps = len(orders)
     for i in it:
+        f.step = i
         x_i, x = scheme.step(i, x)
         if traj is not None:
             traj[-1] = x_i
             traj.append(x)
     out_times = np.asarray(grid.t, dtype=float)
+    if not xp.all_finite(x):  # every model output was finite, yet the last step overflowed
+        n = len(orders)
+        raise NonFiniteError(
+            f"the state became NaN/inf in the last step, step {n - 1} of {n} (t = "
+            f"{grid.t[-2]:.6g} -> {grid.t[-1]:.6g}), with finite model outputs: the step "
+            "overflowed", step=n - 1, t=grid.t[-2], nfe=f.nfe)
     if dz:
+        f.step = len(orders)
         x = f(x, grid.t[-1], "x0")
         if traj is not None:
             traj.append(x)

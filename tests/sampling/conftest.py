@@ -14,3 +14,13 @@ def mixture():
     covs = a @ a.transpose(0, 2, 1) + 0.05 * np.eye(2)
     means = [[1.0, 1.0], [-1.0, 0.5], [0.5, -1.0], [-0.8, -0.9]]
     return GaussianMixture([0.3, 0.2, 0.25, 0.25], means, covs)
+
+
+@pytest.fixture(scope="session")
+def regression():
+    """The recorded regression values (``regression_values.json``: sciflow's own output,
+    with how each was produced and the margin its test allows)."""
+    import json
+    from pathlib import Path
+
+    return json.loads((Path(__file__).parent / "regression_values.json").read_text())

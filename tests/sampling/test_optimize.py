@@ -33,13 +33,8 @@ def heldout(gm):
     return x, gm.exact_ode_solution(x, VP, 1.0, 1e-3)
 
 
-GAINS = {}
-
-
-# Observed (dpmpp_2m, 128 training starts, 500 evaluations, 256 held-out starts): held-out
-# error / uniform-lambda error = 0.080 (NFE 5), 0.105 (6), 0.037 (8), 0.030 (10).
 @pytest.mark.parametrize("nfe", [5, 6, 8, 10])
-def test_optimised_steps_beat_uniform_lambda(nfe, gm, heldout):
+def test_optimised_steps_beat_uniform_lambda(nfe, gm, heldout, regression):
     x_h, ref_h = heldout
     model = gm.bind(VP)
     r = optimize_steps(model, VP, solver="dpmpp_2m", nfe=nfe, n_samples=128, rng=nfe,
@@ -48,24 +43,20 @@ def test_optimised_steps_beat_uniform_lambda(nfe, gm, heldout):
     assert r.n_steps == nfe and r.n_evals <= 500 + 1
     assert r.steps[0] == 1.0 and r.steps[-1] == 1e-3 and np.all(np.diff(r.steps) < 0)
     # the initial grid is sample()'s uniform-lambda grid
-    np.testing.assert_allclose(r.initial_steps, VP.timesteps(nfe, "uniform_lambda"), rtol=1e-12)
+    np.testing.assert_array_equal(r.initial_steps, VP.timesteps(nfe, "uniform_lambda"))
     assert r.error <= r.error_initial
     assert r.heldout_error <= r.heldout_error_initial
     # the held-out numbers are what sample() gives on those grids
     for steps, err in ((r.initial_steps, r.heldout_error_initial), (r.steps, r.heldout_error)):
         out = sample(model, x_h, VP, solver="dpmpp_2m", steps=steps)
-        assert np.mean(np.linalg.norm(out - ref_h, axis=1)) == pytest.approx(err, rel=1e-12)
-    assert r.ratio < 0.5  # observed 0.04 - 0.13: a large margin
+        # the same numbers by another reduction (norm vs sqrt-sum): round-off only
+        assert np.mean(np.linalg.norm(out - ref_h, axis=1)) == pytest.approx(err, rel=1e-14)
     assert len(r.history) == r.n_evals and np.all(np.diff(r.best_history) <= 0)
-    GAINS[nfe] = (r.heldout_error_initial, r.heldout_error, r.ratio)
-
-
-def test_report_gains():
-    if not GAINS:
-        pytest.skip("run with the gain tests")
-    for nfe, (e0, e1, ratio) in sorted(GAINS.items()):
-        print(f"optimised steps, dpmpp_2m, NFE {nfe:2d}: held-out error {e0:.4f} -> {e1:.5f} "
-              f"(ratio {ratio:.3f}, gain x{1 / ratio:.1f})")
+    # the claim: at least a factor 2 on held-out starts; and no regression against the
+    # recorded gain (regression_values.json: 0.080, 0.105, 0.037, 0.030 for NFE 5, 6, 8, 10)
+    rec = regression["optimize_heldout_ratio_dpmpp_2m"]
+    assert r.ratio < 0.5
+    assert r.ratio <= rec["margin"] * rec["values"][str(nfe)]
 
 
 @pytest.mark.parametrize("ends", [(False, False), (False, True), (True, False), (True, True)])
@@ -83,7 +74,7 @@ def test_parametrisation_round_trip(ends):
             assert lam[0] > ls
         if not tail:
             assert lam[-1] < le
-        np.testing.assert_allclose(par.params(lam), u, atol=1e-10)
+        np.testing.assert_allclose(par.params(lam), u, rtol=0, atol=3e-14)  # measured 3.1e-15
 
 
 def test_to_sigma_zero_and_singlestep(gm):
@@ -98,13 +89,14 @@ def test_to_sigma_zero_and_singlestep(gm):
     assert r.error <= r.error_initial and r.heldout_error <= r.heldout_error_initial
 
 
-def test_flow_schedule_both_ends_infinite(gm):
+def test_flow_schedule_both_ends_infinite(gm, regression):
     """Rectified flow from t = 1 (alpha = 0) to t = 0 (sigma = 0): both log-SNR ends infinite."""
     fs = FlowSchedule()
     r = optimize_steps(gm.bind(fs), fs, solver="dpmpp_2m", nfe=6, n_samples=64, n_heldout=64,
                        rng=2, maxiter=200, progress=False)
     assert r.steps[0] == 1.0 and r.steps[-1] == 0.0 and np.all(np.diff(r.steps) < 0)
-    assert r.heldout_error < r.heldout_error_initial
+    rec = regression["optimize_flow_heldout_ratio"]  # 0.137
+    assert r.heldout_error / r.heldout_error_initial <= rec["margin"] * rec["value"]
 
 
 def test_edm_schedule_and_methods(gm):
@@ -114,22 +106,25 @@ def test_edm_schedule_and_methods(gm):
     for method in ("Nelder-Mead", "Powell", "L-BFGS-B"):
         r = optimize_steps(model, edm, solver="heun", nfe=9, n_samples=48, rng=3, maxiter=60,
                            method=method, init="karras", progress=False)
-        assert r.method == method and r.error <= r.error_initial
+        assert r.method == method
         assert r.steps[0] == edm.sigma_max and r.steps[-1] == edm.sigma_min
-        errs[method] = r.error
-    assert min(errs.values()) < r.error_initial
+        errs[method] = r.error / r.error_initial
+    # every method gains at least x4 over the Karras grid in 60 evaluations (measured
+    # 0.139 Nelder-Mead, 0.159 Powell, 0.143 L-BFGS-B)
+    assert max(errs.values()) < 0.25, errs
 
 
-def test_lte_proxy_improves_the_exact_error(gm, heldout):
+def test_lte_proxy_improves_the_exact_error(gm, heldout, regression):
     """Optimising the step-doubling proxy (no exact solution used) still lowers the exact
-    held-out error (observed x0.14 at NFE 6 with 500 evaluations)."""
+    held-out error (recorded: x0.131 at NFE 6 with 250 evaluations)."""
     x_h, ref_h = heldout
     model = gm.bind(VP)
     r = optimize_steps(model, VP, solver="dpmpp_2m", nfe=6, n_samples=96, rng=4,
                        reference="lte", x_heldout=x_h, x_heldout_ref=ref_h, maxiter=250,
                        progress=False)
     assert r.reference == "lte"
-    assert r.heldout_error < 0.5 * r.heldout_error_initial
+    rec = regression["optimize_lte_heldout_ratio"]
+    assert r.heldout_error / r.heldout_error_initial <= min(0.5, rec["margin"] * rec["value"])
 
 
 def test_lte_proxy_tracks_the_error(gm):
@@ -142,8 +137,11 @@ def test_lte_proxy_tracks_the_error(gm):
     lte = evaluate_steps(model, VP, steps, solver="dpmpp_2m", x_T=x, reference="lte")
     fine = evaluate_steps(model, VP, steps, solver="dpmpp_2m", x_T=x, reference="lte",
                           refine=16, lte_solver="dpmpp_3m")
-    assert 0.3 < lte / exact < 3.0
-    assert fine / (1 - 16.0 ** -3) == pytest.approx(exact, rel=0.05)
+    # step doubling estimates the error of a second-order method to its leading term: the
+    # ratio is 1 + O(h); measured 1.10
+    assert 0.8 < lte / exact < 1.25
+    # against a 16x finer third-order run the estimate is the error itself: measured rel 3.8e-4
+    assert fine / (1 - 16.0 ** -3) == pytest.approx(exact, rel=3e-3)
 
 
 def test_refined_times_cover_infinite_ends():
@@ -193,23 +191,6 @@ class _NoExact:
         return np.zeros_like(x)
 
 
-@pytest.mark.parametrize("kwargs, exc, match", [
-    ({"solver": "dpmpp_2m_sde"}, ValueError, "stochastic"),
-    ({"solver": "nope"}, ValueError, "solver"),
-    ({"reference": "fid"}, ValueError, "reference"),
-    ({"method": "BFGS"}, ValueError, "method"),
-    ({"nfe": 0}, ValueError, "nfe"),
-    ({"denoise_to_zero": True}, TypeError, "denoise_to_zero"),
-    ({"init": "linear"}, ValueError, "init"),
-    ({"x_T": np.zeros((4, 3))}, ValueError, "x_T"),
-    ({"refine": 1}, ValueError, "refine"),
-])
-def test_bad_input(gm, kwargs, exc, match):
-    base = {"solver": "dpmpp_2m", "nfe": 4, "n_samples": 4, "rng": 0, "progress": False}
-    with pytest.raises(exc, match=match):
-        optimize_steps(gm.bind(VP), VP, **{**base, **kwargs})
-
-
 def test_exact_reference_needs_an_analytic_model():
     with pytest.raises(ValueError, match="exact_ode_solution"):
         optimize_steps(_NoExact(), VP, solver="dpmpp_2m", nfe=4, n_samples=4, rng=0,
@@ -217,4 +198,11 @@ def test_exact_reference_needs_an_analytic_model():
     # the proxy works without one
     r = optimize_steps(_NoExact(), VP, solver="dpmpp_2m", nfe=3, n_samples=4, rng=0,
                        reference="lte", maxiter=10, progress=False)
-    assert r.heldout_error is not None  # a held-out LTE estimate
+    # with x0_hat = 0 the ODE is x' = (sigma'/sigma) x, which the exponential integrator
+    # solves exactly on any grid: coarse and fine runs agree, the held-out LTE is round-off
+    # (measured 3.8e-18)
+    assert r.heldout_error is not None and r.heldout_error < 1e-15
+    x = np.random.default_rng(1).standard_normal((4, 2))
+    out = sample(_NoExact(), x, VP, solver="dpmpp_2m", steps=r.steps)
+    np.testing.assert_allclose(out, x * float(VP.sigma(r.steps[-1]) / VP.sigma(r.steps[0])),
+                               rtol=1.5e-15, atol=0)  # measured 1.9e-16

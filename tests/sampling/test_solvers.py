@@ -1,7 +1,6 @@
 """Samplers: convergence orders against the exact PF-ODE solution, NFE accounting, options,
-robustness (no NaN/inf anywhere), bad input."""
+robustness (no NaN/inf anywhere); bad input is in test_bad_input.py."""
 
-import math
 
 import numpy as np
 import pytest
@@ -70,8 +69,10 @@ def test_accuracy_at_small_nfe(vp_case):
     model, s, x_T, exact = vp_case
     err = {sv: np.mean(np.linalg.norm(sample(model, x_T, s, solver=sv, nfe=10) - exact, axis=1))
            for sv in ("ddim", "dpmpp_2m", "dpmpp_3m", "unipc_2")}
+    # measured: ddim 0.219, dpmpp_2m 0.070, dpmpp_3m 0.099, unipc_2 0.059
     assert err["dpmpp_2m"] < err["ddim"] and err["unipc_2"] < err["ddim"]
-    assert max(err.values()) < 0.3
+    assert err["unipc_2"] < err["dpmpp_2m"]  # the corrector's extra order
+    assert err["ddim"] < 0.3 and max(err["dpmpp_2m"], err["dpmpp_3m"], err["unipc_2"]) < 0.15
 
 
 # ------------------------------------------------------------------ NFE accounting, plans
@@ -151,21 +152,24 @@ def test_zero_sigma_final_step_is_the_data_prediction(vp_case):
         r = sample(model, x_T, s, solver=solver, nfe=12, t_end=0.0, rng=0, return_info=True)
         assert r.times[-1] == 0.0
         x0 = model.predict(r.trajectory[-2], r.times[-2], "x0")
-        np.testing.assert_allclose(r.x, x0, rtol=1e-13, atol=1e-14)
+        # exact in floating point: sigma' = 0 and expm1(-inf) = -1 make the step 0*x + 1*x0
+        np.testing.assert_array_equal(r.x, x0)
 
 
 def test_equivalences(vp_case):
     model, s, x_T, _ = vp_case
     a = sample(model, x_T, s, solver="ddim", nfe=12)
     np.testing.assert_array_equal(a, sample(model, x_T, s, solver="dpm_solver_1", nfe=12))
-    # UniP-2 (bh2) without corrector is DPM-Solver++(2M)
+    # UniP-2 (bh2) without corrector is DPM-Solver++(2M): the same formula evaluated by two
+    # classes (measured: bit-identical; allowed: a few ulps per step, 12 steps, |x| ~ 1)
     np.testing.assert_allclose(
         sample(model, x_T, s, solver="unipc_2", nfe=12, disable_corrector=True),
-        sample(model, x_T, s, solver="dpmpp_2m", nfe=12), rtol=1e-12, atol=1e-13)
-    # DDIM (noise prediction) equals the first-order data-prediction step
+        sample(model, x_T, s, solver="dpmpp_2m", nfe=12), rtol=0, atol=1e-14)
+    # DDIM (noise prediction) equals the first-order data-prediction step; the eps <-> x0
+    # conversion divides by alpha(1) = 0.0066 (measured 8.8e-14)
     r1 = sample(model, x_T, s, solver="dpmpp_3m", steps=[1.0, 0.5], return_info=True)
     r2 = sample(model, x_T, s, solver="ddim", steps=[1.0, 0.5])
-    np.testing.assert_allclose(r1.x, r2, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(r1.x, r2, rtol=0, atol=5e-13)
 
 
 def test_heun_is_karras_algorithm_1_on_edm():
@@ -183,7 +187,7 @@ def test_heun_is_karras_algorithm_1_on_edm():
             x = x + (s_n - s) * 0.5 * (d + d2)
         else:
             x = x_e
-    np.testing.assert_allclose(got, x, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got, x, rtol=0, atol=1e-14)  # measured 1.5e-15
 
 
 def test_flow_euler_step():
@@ -191,11 +195,12 @@ def test_flow_euler_step():
     model = _bind(f)
     x = np.random.default_rng(3).standard_normal((8, 2))
     r = sample(model, x, f, solver="euler", nfe=4, return_info=True)
-    np.testing.assert_allclose(r.times, f.timesteps(4, "uniform_t"))
+    np.testing.assert_array_equal(r.times, f.timesteps(4, "uniform_t"))  # the same call
     y = x
     for t, t_n in zip(r.times[:-1], r.times[1:], strict=True):
         y = y + (t_n - t) * (model.predict(y, t, "eps") - model.predict(y, t, "x0"))
-    np.testing.assert_allclose(r.x, y, rtol=1e-12, atol=1e-12)
+    # measured: bit-identical; allowed: a few ulps per step (4 steps, |x| ~ 1)
+    np.testing.assert_allclose(r.x, y, rtol=0, atol=1e-14)
 
 
 def test_explicit_steps_and_repeated_levels(vp_case):
@@ -220,6 +225,8 @@ def test_sde_solvers(mixture):
                                                 t_end=0.0))
         assert not np.array_equal(a, sample(model, x_T, s, solver=solver, nfe=60, rng=6,
                                             t_end=0.0))
+        # Monte Carlo, 3000 samples: standard errors 0.017 (mean) and 0.017-0.023
+        # (covariance entries); the bounds are ~3.5 of them (measured at most 0.006 and 0.022)
         np.testing.assert_allclose(a.mean(0), mixture.mean(), atol=0.06)
         np.testing.assert_allclose(np.cov(a.T), mixture.covariance(), atol=0.08)
 
@@ -229,12 +236,22 @@ def test_types_and_result(vp_case):
     x32 = x_T.astype(np.float32)
     out = sample(model, x32, s, solver="unipc_2", nfe=10)
     assert isinstance(out, np.ndarray) and out.dtype == np.float32
-    np.testing.assert_allclose(out, sample(model, x_T, s, solver="unipc_2", nfe=10), atol=1e-4)
+    np.testing.assert_allclose(out, sample(model, x_T, s, solver="unipc_2", nfe=10), rtol=0,
+                               atol=4e-6)  # float32 round-off: measured 5.0e-7
     out = sample(model, x_T[:3].tolist(), s, solver="ddim", nfe=3)
     assert out.dtype == np.float64 and out.shape == (3, 2)
     r = sample(model, x_T, s, solver="dpmpp_2m", nfe=5, return_info=True)
     assert isinstance(r, SampleResult) and r.solver == "dpmpp_2m" and r.wall_time >= 0
-    assert r.plot() is not None
+    assert r.nfe == 5 and r.orders == (1, 2, 2, 2, 1) and len(r.trajectory) == 6
+    np.testing.assert_array_equal(r.x, r.trajectory[-1])
+    np.testing.assert_array_equal(r.times, s.timesteps(5, "uniform_lambda"))
+    ax = r.plot(n_paths=7, dims=(1, 0))  # paths in the (x[1], x[0]) plane
+    lines = ax.get_lines()
+    assert len(lines) == 7
+    traj = np.stack(r.trajectory)
+    np.testing.assert_array_equal(lines[2].get_xdata(), traj[:, 2, 1])
+    np.testing.assert_array_equal(lines[2].get_ydata(), traj[:, 2, 0])
+    assert ax.get_xlabel() == "x[1]" and ax.get_ylabel() == "x[0]"
 
 
 # ------------------------------------------------------------------ robustness
@@ -277,72 +294,8 @@ def test_robustness_full(solver):
     assert not bad, bad[:10]
 
 
-# ------------------------------------------------------------------ bad input
-def test_bad_input(vp_case):
-    model, s, x_T, _ = vp_case
-    with pytest.raises(ValueError, match="nfe"):
-        sample(model, x_T, s, solver="ddim", nfe=0)
-    with pytest.raises(TypeError, match="nfe"):
-        sample(model, x_T, s, solver="ddim", nfe=2.5)
-    with pytest.raises(ValueError, match="nfe is required"):
-        sample(model, x_T, s, solver="ddim")
-    with pytest.raises(ValueError, match="solver"):
-        sample(model, x_T, s, solver="dpm_solver_4", nfe=5)
-    with pytest.raises(ValueError, match="x_T"):
-        sample(model, np.zeros((5, 3)), s, solver="ddim", nfe=5)
-    with pytest.raises(ValueError, match="x_T"):
-        sample(model, np.full((5, 2), np.nan), s, solver="ddim", nfe=5)
-    with pytest.raises(TypeError, match="x_T"):
-        sample(model, np.zeros((5, 2), dtype=np.float16), s, solver="ddim", nfe=5)
-    with pytest.raises(ValueError, match="t_start"):
-        sample(model, x_T, s, solver="ddim", nfe=5, t_start=1.5)
-    with pytest.raises(ValueError, match="t_end"):
-        sample(model, x_T, s, solver="ddim", nfe=5, t_end=-0.1)
-    with pytest.raises(ValueError, match="t_start must be > t_end"):
-        sample(model, x_T, s, solver="ddim", nfe=5, t_start=0.1, t_end=0.2)
-    with pytest.raises(ValueError, match="steps"):
-        sample(model, x_T, s, solver="ddim", steps=[0.1, 0.5, 1.0])
-    with pytest.raises(ValueError, match="steps"):
-        sample(model, x_T, s, solver="ddim", steps=[1.2, 0.5])
-    with pytest.raises(ValueError, match="distinct"):
-        sample(model, x_T, s, solver="ddim", steps=[0.5, 0.5])
-    with pytest.raises(ValueError, match="nfe=5 is not achievable"):  # order 3 on 9 steps
-        sample(model, x_T, s, solver="dpm_solver_3", steps=s.timesteps(9), nfe=5)
-    with pytest.raises(ValueError, match="nfe=4 does not match"):
-        sample(model, x_T, s, solver="dpmpp_2m", steps=s.timesteps(9), nfe=4)
-    with pytest.raises(ValueError, match="nfe"):
-        sample(model, x_T, s, solver="ddim", nfe=1, denoise_to_zero=True)
-    with pytest.raises(TypeError, match="option"):
-        sample(model, x_T, s, solver="ddim", nfe=5, order=3)
-    with pytest.raises(ValueError, match="solver_type"):
-        sample(model, x_T, s, solver="dpmpp_2m", nfe=5, solver_type="heun")
-    with pytest.raises(ValueError, match="variant"):
-        sample(model, x_T, s, solver="unipc_2", nfe=5, variant="bh3")
-    with pytest.raises(TypeError, match="model"):
-        sample(object(), x_T, s, solver="ddim", nfe=5)
-    with pytest.raises(TypeError, match="schedule"):
-        sample(model, x_T, "vp", solver="ddim", nfe=5)
-    with pytest.raises(ValueError, match="schedule"):
-        sample(model, x_T, VPSchedule("cosine"), solver="ddim", nfe=5)
-    with pytest.raises(ValueError, match="spacing"):
-        sample(model, x_T, s, solver="ddim", nfe=5, spacing="log")
-    with pytest.raises(TypeError, match="rng"):
-        sample(model, x_T, s, solver="dpmpp_2m_sde", nfe=5, rng="seed")
-    with pytest.raises(TypeError, match="lower_order_final"):
-        sample(model, x_T, s, solver="ddim", nfe=5, lower_order_final="yes")
-
-
-def test_model_with_wrong_output_shape(vp_case):
-    _, s, x_T, _ = vp_case
-
-    class Bad:
-        def predict(self, x, t, kind="eps"):
-            return x[:, :1]
-
-    with pytest.raises(ValueError, match="shape"):
-        sample(Bad(), x_T, s, solver="ddim", nfe=3)
-
-
+# ------------------------------------------------------------------ other models
+# (bad input: the table in test_bad_input.py)
 def test_generic_model_without_dim(vp_case):
     """Any object with predict works; float64 outputs for float32 input are cast back."""
     model, s, x_T, _ = vp_case
@@ -352,4 +305,6 @@ def test_generic_model_without_dim(vp_case):
             return np.asarray(model.predict(np.asarray(x, dtype=np.float64), t, kind))
 
     out = sample(Wrapped(), x_T.astype(np.float32), s, solver="dpmpp_2m", nfe=6)
-    assert out.dtype == np.float32 and math.isfinite(float(np.abs(out).max()))
+    assert out.dtype == np.float32
+    ref = sample(model, x_T, s, solver="dpmpp_2m", nfe=6)
+    np.testing.assert_allclose(out, ref, rtol=0, atol=3e-6)  # float32 state: measured 3.5e-7
