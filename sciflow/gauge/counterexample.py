@@ -573,6 +573,7 @@ def run_counterexample(mean=(1.0, -0.5), cov=((1.0, 0.6), (0.6, 0.5)), *, schedu
     else:
         a_mat = rotation_generator(d, check_real("gauge", gauge))
     check_choice("non_gauge", non_gauge, NON_GAUGE_KINDS)
+    non_gauge_strength = check_real("non_gauge_strength", non_gauge_strength)
     n = check_int("n", n, low=2 * d)
     if not isinstance(solver, str) or (solver != "exact" and solver not in SOLVERS):
         raise ValueError(f"solver must be 'exact' or one of {sorted(SOLVERS)}, got {solver!r}")

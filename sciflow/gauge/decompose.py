@@ -27,40 +27,76 @@ is built in (``R . n = 0`` on boundary faces: the no-flux condition). ``A`` is s
 connected grid only through constants; ``phi`` is fixed to have zero p-weighted mean.
 The scheme is second order: ``grad phi``, ``phi`` and ``r`` converge as ``h^2``.
 
+Only ``p / max p`` enters, so the density may have any normalisation and any dynamic range
+(Gaussian tails at ``1e-76 max p`` need no floor). Two things make that work. (1) The singular
+pure-Neumann system is made consistent without touching the low-density cells: the right-hand
+side and the CG residuals are projected on ``sum = 0`` along the density (not by subtracting
+their plain mean, which adds a round-off constant far larger than a tail cell's entries), and
+the sparse factorisations pin the *densest* cell (pinning a cell of tiny density leaves a
+reduced matrix whose smallest eigenvalue is that cell's coupling, ``1e-29`` and less). (2) A
+solve is accepted only when both the global residual ``||D (P R)|| <= tol ||D (P S)||`` and the
+*local* residual - in every cell ``|D (P R)|`` relative to the sum of that cell's absolute
+face fluxes ``P |S|`` and ``P |G phi|`` - are small (``local_tol``, default ``sqrt(tol)``): the
+global norm only sees the dense cells, the local one also the tails.
+
 Solvers (``method``), all for the same discrete system, so they agree to ``tol``:
 
 * ``"multigrid"`` — conjugate gradients (stopping at ``||b - A phi|| <= tol ||b||``)
-  preconditioned by a geometric multigrid V-cycle (numba kernels, :class:`_Multigrid`);
-* ``"amg"`` — CG preconditioned by one V-cycle of pyamg classical Ruge–Stüben (``amg="rs"``,
-  default) or smoothed-aggregation (``amg="sa"``) AMG;
-* ``"auto"`` (default) — ``"multigrid"``, or ``"amg"`` when numba is disabled
-  (``SCIFLOW_DISABLE_JIT=1``). Measured here (``benchmarks/bench_gauge_decompose.py``, 2
-  shared cores, tol 1e-10): 1024^2 cells in 2.2 s (multigrid) vs 8.2 s (AMG), 128^3 in 3.4 s
-  vs 29 s; both take 8-13 CG iterations whatever the grid size;
-* ``"direct"`` — scipy.sparse's ``spsolve`` (SuperLU) with one cell pinned;
+  preconditioned by a geometric multigrid V-cycle (numba kernels, :class:`_Multigrid`); where
+  cells of low density have not converged yet, CG rounds on their residual alone (whose scale
+  is theirs) follow;
+* ``"amg"`` — the same with one V-cycle of pyamg classical Ruge–Stüben (``amg="rs"``,
+  default) or smoothed-aggregation (``amg="sa"``) AMG, built for the Jacobi-scaled matrix
+  ``D^-1/2 A D^-1/2`` (scale-free, so steep tails do not spoil it);
+* ``"direct"`` — SuperLU with the densest cell pinned, plus up to 3 steps of iterative
+  refinement (measured local residuals 1e-15..1e-12 for densities spanning 1e-76..1);
+* ``"auto"`` (default) — ``"multigrid"`` (``"amg"`` when numba is disabled,
+  ``SCIFLOW_DISABLE_JIT=1``) if ``min p / max p >= 1e-20``; for steeper densities, where the
+  geometric multigrid's linear interpolation needs hundreds of iterations or stalls,
+  ``"direct"`` up to 250 000 cells in 1-/2-D, else (and in 3-D) ``"amg"``. If CG breaks down or
+  reaches ``maxiter``, ``"auto"`` falls back to ``"direct"`` up to 250 000 cells in 1-/2-D
+  and 10 000 in 3-D (``info["fallback"]`` says so); otherwise
+  :class:`~sciflow.ConvergenceError` carries the partial result. Measured
+  (``benchmarks/bench_gauge_decompose.py``, 2 shared cores, tol 1e-10): 1024^2 cells in 2.2 s
+  (multigrid) vs 8.2 s (AMG), 128^3 in 3.4 s vs 29 s; both take 8-13 CG iterations whatever the
+  grid size on densities within 1e-12 of their maximum; the direct solver takes 0.8 s at 256^2
+  and 11 s at 32^3;
 * ``"fft"`` — constant density only: ``A`` is diagonalised by the type-II discrete cosine
   transform (``scipy.fft.dctn``), eigenvalues ``sum_k (2 - 2 cos(pi j_k / n_k)) / h_k^2``.
 
-CG preconditioners are applied as ``Q M Q`` with ``Q`` the projection on mean-zero vectors,
-which keeps CG on the consistent subspace of the singular system.
+CG uses a symmetric preconditioner ``Q^T M Q`` with ``Q`` the density-weighted projection on
+the range of ``A`` (the constant is deflated); a non-positive curvature (an indefinite
+preconditioner, or round-off) stops CG with a :class:`~sciflow.ConvergenceError` instead of an
+answer.
 
-Cell-centred output. ``grad_phi`` and ``r = s - grad_phi`` are returned at the cell centres.
-The k-th component of ``grad_phi`` is reconstructed along each grid line of axis k so that its
-face averages reproduce ``G phi`` exactly; then the face values of ``r`` are exactly ``R`` and
-:func:`gauge_residual` of the returned ``r`` (same discretisation: face averages, face
-densities, zero boundary flux) is the solver residual. That reconstruction leaves one free
-constant per line (an alternating mode ``(-1)^i``), fixed by the boundary condition ``r . n = 0``
-(least squares over the two boundary faces of the line, quadratic extrapolation). In 1-D the
-no-flux condition forces ``p r = const = 0``: ``r`` is zero to the solver tolerance.
+Cell-centred output. The solver's gauge part lives on the faces: ``R_k`` on the interior faces
+along axis ``k`` (``Decomposition.r_faces``), 0 on the boundary faces. At the cell centres,
+``r_k`` is the mean of ``R_k`` on the cell's two faces along axis ``k`` and ``grad_phi = s -
+r``: local (a cell sees only its own faces) and second order. In 1-D the no-flux condition
+forces ``p R = const = 0``, so ``r`` is zero to the solver tolerance. (An earlier version
+reconstructed ``grad phi`` at the centres so that its face averages reproduced ``G phi``
+exactly; that inverse of face averaging carries an alternating mode ``(-1)^i`` along whole grid
+lines, which tails and under-resolved regions excited, and then spread into the dense cells:
+gauge fractions of 0.36 instead of 0.2 at the exact discrete solution, 2e10 with a poor one.)
+:func:`gauge_residual` of the cell-centred ``r`` therefore equals the solver residual only up
+to the discretisation error ``O(h^2)``; ``Decomposition.residual`` is ``D (P R)`` of the face
+field.
 
 Density. Finite and ``>= 0`` everywhere, not identically zero. Zeros are allowed as long as the
 cells stay connected through faces of positive face density — with arithmetic means (default) a
 zero cell next to a positive one is fine (even a one-cell-thick zero line), but a zero region
 two or more cells thick isolates cells or splits the grid; with harmonic means every zero cell
-is cut off. Otherwise the weighted problem is singular and a
-``ValueError`` says so. ``density_floor = eps > 0`` replaces
-``p`` by ``max(p, eps * max(p))`` first (e.g. Gaussian tails underflowing to 0); the floored
-density is the one used everywhere (returned in ``Decomposition.density``).
+is cut off. Otherwise the weighted problem is singular and a ``ValueError`` says so. Positive
+values below ``1e-150 max p`` are raised to it (products of two of them underflow in the
+elimination and the multigrid; their weight is nil either way).
+``density_floor = eps > 0`` replaces ``p`` by ``max(p, eps * max(p))`` first (to lift such
+zeros); the floored density is the one used everywhere (returned in
+``Decomposition.density``). Its effect: the decomposition is the one for the floored weight,
+so ``r`` changes where ``p < eps max p`` and, through the fluxes those cells now carry, a little
+everywhere; the p-weighted energies change by ``O(eps)``. Measured on the 8-Gaussian circle
+(64^2 cells on [-3, 3]^2, gauge part 0.5 J grad log p, t = 0.015 / 0.05 / 0.1): relative
+change of the gauge fraction 2.5e-10 / 2.4e-11 / 0 for ``eps = 1e-12``, 2.9e-6 / 3.0e-7 /
+1.3e-8 for ``1e-8``, 2.7e-2 / 3.9e-3 / 4.0e-4 for ``1e-4``.
 
 Samples (:func:`decompose_samples`, any dimension)
 --------------------------------------------------
@@ -119,6 +155,15 @@ BASES = ("polynomial", "fourier")
 _SPACING_RTOL = 1e-6
 MAX_BASIS = 5000
 _CACHE_ELEMENTS = 2e7  # basis gradients kept between the two passes (160 MB)
+_REFINE_STEPS = 3  # iterative refinement steps after a direct solve
+_ROUND_TOL = 1e-6  # CG tolerance of a local-residual correction round
+_MAX_ROUNDS = 6  # local-residual correction rounds
+_ROUND_MAXITER = 100  # CG iterations per round
+_FALLBACK_UNKNOWNS = 250_000  # method="auto": direct solve if CG fails, 1-/2-D
+_FALLBACK_UNKNOWNS_3D = 10_000  # the same in 3-D (SuperLU fill: 32^3 takes 11 s)
+_WIDE_RANGE = 1e-20  # method="auto": min p / max p below this -> direct (or AMG) solver
+_EPS16 = 16.0 * float(np.finfo(float).eps)
+_TINY = 1e-150  # positive p / max p below this are raised to it (their products underflow)
 
 
 # --------------------------------------------------------------------------- results
@@ -160,12 +205,19 @@ class GaugeResidual:
     Attributes
     ----------
     divergence : ndarray (grid shape)
-        ``D (P R)``: face averages ``R`` of ``r``, face densities ``P``, zero boundary flux.
+        ``D (P R) = sum_k T_k``: face averages ``R`` of ``r``, face densities ``P``, zero
+        boundary flux; ``T_k`` is the flux difference along axis ``k`` (the discrete
+        ``d_k(p r_k)``).
     norm : float
-        ``sqrt(sum divergence^2 * cell volume)``.
+        ``sqrt(sum divergence^2 * cell volume)`` (the discrete L2 norm of ``div(p r)``).
     relative : float
-        ``norm`` divided by the same norm of ``sum_k |flux differences along k|`` (the size of
-        the terms that cancel; 0 for ``r = 0``), a number in [0, 1].
+        The cancellation ratio ``||sum_k T_k|| / ||sum_k |T_k|| ||`` (same norm): 0 for a
+        gauge field, at most 1 (1 when nothing cancels, e.g. one non-zero term; always 1 in 1-D
+        unless ``p r = 0``). A ratio of two discretisations of continuous quantities, so it
+        converges under grid refinement (to ``||div(p r)|| / || sum_k |d_k(p r_k)| ||``).
+    reference_norm, relative_to_reference : float
+        With a reference field ``s`` (:func:`gauge_residual`'s ``reference``): ``||div(p s)||``
+        and ``norm / reference_norm``; NaN without one.
 
     Unpacks as ``divergence, relative = gauge_residual(...)``.
     """
@@ -173,12 +225,20 @@ class GaugeResidual:
     divergence: np.ndarray
     norm: float
     relative: float
+    reference_norm: float = float("nan")
+    relative_to_reference: float = float("nan")
 
     def __post_init__(self):
         check_array("divergence", self.divergence)
         object.__setattr__(self, "norm", check_nonnegative("norm", self.norm))
         object.__setattr__(self, "relative",
                            check_in_range("relative", self.relative, 0.0, 1.0 + 1e-12))
+        for name in ("reference_norm", "relative_to_reference"):
+            v = getattr(self, name)
+            if isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isnan(v):
+                object.__setattr__(self, name, float("nan"))
+            else:
+                object.__setattr__(self, name, check_nonnegative(name, v))
 
     def __iter__(self):
         return iter((self.divergence, self.relative))
@@ -193,13 +253,17 @@ class Decomposition:
     grad_phi : ndarray (ndim, *shape)
         Conservative part at the cell centres.
     r : ndarray (ndim, *shape)
-        Gauge part ``s - grad_phi``.
+        Gauge part at the cell centres: component ``k`` is the mean of the face gauge parts
+        ``r_faces[k]`` on the cell's two faces along axis ``k`` (0 on the boundary faces);
+        ``grad_phi = s - r``.
     phi : ndarray (shape)
         Potential, zero density-weighted mean.
     residual : ndarray (shape)
-        The discrete gauge residual ``div(p r)`` (:func:`gauge_residual` of ``r``).
+        The discrete gauge residual ``D (P R)`` of the face gauge parts (the solver residual,
+        in the units of ``density``). :func:`gauge_residual` of the cell-centred ``r``
+        differs from it by the (second-order) discretisation error.
     residual_norm : float
-        ``||div(p r)|| / ||div(p s)||`` (<= ``tol`` on success; 0 if ``div(p s) = 0``).
+        ``||D (P R)|| / ||div(p s)||`` (<= ``tol`` on success; 0 if ``div(p s) = 0``).
     iterations : int
         CG iterations (0 for "direct" and "fft").
     method : str
@@ -217,7 +281,15 @@ class Decomposition:
     setup_time, solve_time, wall_time : float
         Seconds (AMG hierarchy or factorisation; solve; whole call).
     info : dict
-        Solver details (levels, operator complexity, unknowns, ...).
+        Solver details (levels, operator complexity, unknowns, ...), ``local_residual`` (the
+        largest cell flux imbalance relative to the cell's absolute fluxes) and
+        ``quadrature_gap``: ``|E_face - E_cell| / E_cell`` for ``E_p |s|^2`` by the face
+        (face densities, face averages) and the cell-centre quadratures - O(h^2), and of order
+        1 on a grid that does not resolve ``p |s|^2`` (cells as wide as the density's modes).
+    r_faces : tuple of ndarray
+        The face gauge parts ``R_k = S_k - (G phi)_k`` on the interior faces along each axis
+        (``n_k - 1`` along axis ``k``), ``S_k`` the face averages of ``s``: the discretely
+        divergence-free field (``residual`` is its ``D (P R)``).
     """
 
     grad_phi: np.ndarray
@@ -237,6 +309,7 @@ class Decomposition:
     solve_time: float = field(default=0.0, compare=False)
     wall_time: float = field(default=0.0, compare=False)
     info: dict = field(default_factory=dict, compare=False, repr=False)
+    r_faces: tuple = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
         phi = check_array("phi", self.phi, finite=False)
@@ -257,6 +330,13 @@ class Decomposition:
         if self.grid is not None:
             if not isinstance(self.grid, tuple) or tuple(np.size(g) for g in self.grid) != shape:
                 raise ValueError(f"grid must be a tuple of {phi.ndim} axes of sizes {shape}")
+        if self.r_faces is not None:
+            want = [tuple(n - 1 if j == k else n for j, n in enumerate(shape))
+                    for k in range(phi.ndim)]
+            if not isinstance(self.r_faces, tuple) or \
+                    [np.shape(f) for f in self.r_faces] != want:
+                raise ValueError(f"r_faces must be a tuple of {phi.ndim} face arrays of shapes "
+                                 f"{want}")
         if not (isinstance(self.residual_norm, numbers.Real) and self.residual_norm >= 0):
             raise ValueError(f"residual_norm must be >= 0, got {self.residual_norm!r}")
         check_int("iterations", self.iterations, low=0)
@@ -279,7 +359,8 @@ class Decomposition:
     def energy(self) -> GaugeEnergy:
         """``E_p |s|^2 = E_p |grad phi|^2 + E_p |r|^2`` (cell-centre quadrature, p normalised);
         the two sides differ by the discretisation error ``O(h^2)`` (``cross``)."""
-        w = self.density / self.density.sum()
+        w = self.density / self.density.max()
+        w = w / w.sum()
         g2 = float(np.sum(w * np.sum(self.grad_phi**2, axis=0)))
         r2 = float(np.sum(w * np.sum(self.r**2, axis=0)))
         gr = float(np.sum(w * np.sum(self.grad_phi * self.r, axis=0)))
@@ -372,8 +453,9 @@ def _check_density(density, shape, density_floor, face_density, *, check_connect
         p = np.maximum(p, density_floor * pmax)
     else:
         p = p.copy()
-    if check_connected and np.any(p == 0):
-        n_comp = _n_components(p, face_density)
+    if check_connected and (np.any(p == 0) or any(
+            np.any(_face_density(p / pmax, k, face_density) == 0) for k in range(p.ndim))):
+        n_comp = _n_components(p / pmax, face_density)
         if n_comp > 1:
             raise ValueError(
                 f"density: the weighted problem is singular - its zeros split the cells into "
@@ -425,8 +507,9 @@ def _face_density(p, k, kind):
     if kind == "arithmetic":
         return 0.5 * (a + b)
     s = a + b
+    # 2 a b / (a + b) as 2 a (b / (a + b)): no underflow of a b for tiny densities
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(s > 0, 2.0 * a * b / np.where(s > 0, s, 1.0), 0.0)
+        return np.where(s > 0, 2.0 * a * (b / np.where(s > 0, s, 1.0)), 0.0)
 
 
 def _face_average(v, k):
@@ -494,41 +577,59 @@ def _solve_fft(p0, b, h, shape):
     return idctn(bh, type=2, norm="ortho").ravel()
 
 
-def _solve_direct(A, b):
-    from scipy.sparse.linalg import spsolve
 
-    x = np.zeros_like(b)
-    x[1:] = spsolve(A[1:, 1:].tocsc(), b[1:])
-    return x
+def _pin_index(A):
+    """The unknown set to 0 in the pinned (pure Neumann) solves: the cell with the largest
+    diagonal, i.e. the densest. Pinning a cell of tiny density (the corner ``0`` of a Gaussian
+    tail, ``p / max p = 1e-29``) leaves a reduced matrix whose smallest eigenvalue is that tiny
+    coupling: the solve then returns garbage potentials in the tails."""
+    return int(np.argmax(A.diagonal()))
+
+
+class _PinnedLU:
+    """Sparse LU (SuperLU) of ``A`` with the densest cell pinned: a symmetric pseudo-inverse
+    of the singular pure-Neumann matrix on its range."""
+
+    def __init__(self, A):
+        from scipy.sparse.linalg import splu
+
+        A = sp.csr_matrix(A)
+        self.pin = _pin_index(A)
+        keep = np.ones(A.shape[0], dtype=bool)
+        keep[self.pin] = False
+        self.keep = keep
+        self.lu = splu(A[keep][:, keep].tocsc())
+
+    def solve(self, v):
+        x = np.zeros_like(v)
+        x[self.keep] = self.lu.solve(v[self.keep])
+        return x
 
 
 def _amg_hierarchy(A, kind):
+    """pyamg hierarchy of the Jacobi-scaled ``D^-1/2 A D^-1/2`` (scale-free: densities spanning
+    1e-70..1 give the same hierarchy as their logarithm would suggest, and the coarsest
+    pseudo-inverse sees O(1) entries); returns the symmetric preconditioner for ``A``."""
     import pyamg
 
+    ds = 1.0 / np.sqrt(A.diagonal())
+    As = sp.csr_matrix(sp.diags(ds) @ A @ sp.diags(ds))
     if kind == "sa":
         # 'local' (Gershgorin) weighting of the prolongation smoother: no eigenvalue estimate
-        ml = pyamg.smoothed_aggregation_solver(A, symmetry="symmetric", max_coarse=50,
+        ml = pyamg.smoothed_aggregation_solver(As, symmetry="symmetric", max_coarse=50,
                                                smooth=("jacobi", {"weighting": "local"}))
-        name = "CG + pyamg smoothed aggregation V-cycle"
+        name = "CG + pyamg smoothed aggregation V-cycle (Jacobi-scaled)"
     else:
-        ml = pyamg.ruge_stuben_solver(A, max_coarse=50)
-        name = "CG + pyamg Ruge-Stuben V-cycle"
+        ml = pyamg.ruge_stuben_solver(As, max_coarse=50)
+        name = "CG + pyamg Ruge-Stuben V-cycle (Jacobi-scaled)"
     info = {"levels": len(ml.levels), "operator_complexity": float(ml.operator_complexity()),
             "grid_complexity": float(ml.grid_complexity())}
-    return ml, name, info
+    Ms = ml.aspreconditioner(cycle="V")
 
+    def prec(v):
+        return ds * (Ms @ (ds * v))
 
-def _projected(M, n):
-    """``Q M Q`` with ``Q = I - 1 1^T / n``: keeps CG on the consistent subspace of the
-    singular (pure Neumann) system."""
-    from scipy.sparse.linalg import LinearOperator
-
-    def mv(v):
-        v = v - v.mean()
-        y = M @ v
-        return y - y.mean()
-
-    return LinearOperator((n, n), matvec=mv, dtype=float)
+    return prec, name, info
 
 
 class _Multigrid:
@@ -541,8 +642,8 @@ class _Multigrid:
     the mean of the fine face densities on that face. Smoothing: ``nu`` red-black Gauss–Seidel
     sweeps (red then black before, black then red after the coarse correction), cell-centred
     (bi/tri)linear prolongation ``P`` and restriction ``P^T / 2^m``, so the cycle is a symmetric
-    operator. The coarsest problem is solved by a sparse LU factorisation with one cell pinned
-    (<= ``max_direct`` cells) or by one Ruge–Stüben AMG V-cycle (grids that do not coarsen
+    operator. The coarsest problem is solved by a sparse LU factorisation with the densest cell
+    pinned (<= ``max_direct`` cells) or by one Ruge–Stüben AMG V-cycle (grids that do not coarsen
     far, e.g. large odd sizes). Kernels see every grid as 3-D with the missing axes in front.
     """
 
@@ -580,21 +681,11 @@ class _Multigrid:
         A = _assemble(cpf, last["h"][off:], cshape)
         self.coarse_cells = A.shape[0]
         if A.shape[0] <= max_direct:
-            from scipy.sparse.linalg import splu
-
-            lu = splu(A[1:, 1:].tocsc())  # one cell pinned: a symmetric pseudo-inverse
-
-            def solve(v):
-                x = np.zeros_like(v)
-                x[1:] = lu.solve(v[1:])
-                return x
-
-            self.coarse = ("sparse LU", solve)
+            lu = _PinnedLU(A)  # the densest cell pinned: a symmetric pseudo-inverse
+            self.coarse = ("sparse LU", lu.solve)
         else:
-            import pyamg
-
-            M = pyamg.ruge_stuben_solver(A, max_coarse=50).aspreconditioner(cycle="V")
-            self.coarse = ("Ruge-Stuben AMG V-cycle", lambda v: M @ v)
+            prec, _, _ = _amg_hierarchy(A, "rs")
+            self.coarse = ("Ruge-Stuben AMG V-cycle (Jacobi-scaled)", prec)
 
     @staticmethod
     def _coarse_faces(pf, axis, flags):
@@ -646,61 +737,132 @@ class _Multigrid:
                 "shapes": [lev["shape"][3 - self.nd:] for lev in self.levels]}
 
 
-def _cg(A, b, M, tol, maxiter):
-    """Preconditioned CG (pyamg) until the true residual ``||b - A x|| <= tol ||b||``: CG's
-    recursive residual can drift below the true one, so CG is restarted from its iterate while
-    iterations remain. Returns x, the relative residual history, iterations, the true relative
-    residual."""
-    from pyamg.krylov import cg
 
+def _deflate(v, w):
+    """``v - (sum v / sum w) w``: the projection on ``sum v = 0`` (the range of the pure
+    Neumann matrix) along ``w`` (the density). Subtracting the plain mean instead would add
+    the same round-off-sized constant to every cell - far larger than the right-hand side or
+    residual of a cell where ``p / max p = 1e-30`` - and destroy the solution there."""
+    return v - (float(v.sum()) / float(w.sum())) * w
+
+
+def _pcg(matvec, b, prec, tol, maxiter, w):
+    """Preconditioned conjugate gradients for the consistent singular system ``A x = b``
+    (``sum b = 0``; ``A`` and ``prec`` symmetric; ``w >= 0`` the density, not all 0).
+
+    The preconditioner is applied as ``Q^T M Q`` with the projection ``Q = I - w 1^T / 1^T w``
+    on the range of ``A`` (:func:`_deflate`; ``Q^T`` only shifts the search direction by a
+    constant, which ``A`` ignores), so CG stays on the consistent subspace whatever round-off
+    adds along the constant, without touching the low-density cells. Stops when the true
+    residual ``||b - A x|| <= tol ||b||`` (CG's recursive residual can drift below the true
+    one: then CG restarts from its iterate while iterations remain). A non-positive curvature
+    ``d^T A d`` or ``r^T M r`` (a preconditioner that is not positive on the range, or
+    round-off that has destroyed the Krylov basis) or a non-finite value ends the iteration
+    with ``status = "breakdown"`` instead of a silent answer. Returns x, the relative residual
+    history, the iterations and the status ("converged", "maxiter" or "breakdown")."""
     bnorm = float(np.linalg.norm(b))
+    wsum = float(w.sum())
+
+    def M(v):
+        z = prec(_deflate(v, w))
+        return z - float(w @ z) / wsum
+
     x = np.zeros_like(b)
-    history, used = [1.0], 0
+    r = b.copy()
+    z = M(r)
+    rz = float(r @ z)
+    d = z.copy()
+    history = [1.0]
+    it = 0
     while True:
-        res = []
-        # pyamg's criterion is ||b - A x|| < tol ||b|| whatever x0 is
-        x, _ = cg(A, b, x0=x, tol=tol, maxiter=maxiter - used, M=M, residuals=res)
-        history += [v / bnorm for v in res[1:]]
-        used += len(res) - 1
-        true_rel = float(np.linalg.norm(b - A @ x)) / bnorm
-        if true_rel <= tol or used >= maxiter or len(res) <= 1:
-            return x, np.asarray(history), used, true_rel
+        if not (math.isfinite(rz) and rz > 0.0):
+            return x, np.asarray(history), it, "breakdown"
+        if it >= maxiter:
+            return x, np.asarray(history), it, "maxiter"
+        Ad = matvec(d)
+        dAd = float(d @ Ad)
+        if not (math.isfinite(dAd) and dAd > 0.0):
+            return x, np.asarray(history), it, "breakdown"
+        alpha = rz / dAd
+        x += alpha * d
+        r -= alpha * Ad
+        it += 1
+        rel = float(np.linalg.norm(r)) / bnorm
+        if rel <= tol:
+            r = _deflate(b - matvec(x), w)  # the true residual
+            rel = float(np.linalg.norm(r)) / bnorm
+            history.append(rel)
+            if rel <= tol:
+                return x, np.asarray(history), it, "converged"
+            z = M(r)  # restart
+            rz = float(r @ z)
+            d = z.copy()
+            continue
+        history.append(rel)
+        z = M(r)
+        rz_new = float(r @ z)
+        beta = rz_new / rz
+        rz = rz_new
+        d = z + beta * d
 
 
-def _reconstruct_centres(g, s_k, k):
-    """Cell values ``c`` along axis ``k`` with face averages equal to ``g`` (exactly) and the
-    alternating mode fixed so that ``r = s_k - c`` vanishes at both boundary faces (least
-    squares, quadratic extrapolation)."""
-    nd = g.ndim
-    n = g.shape[k] + 1
-    shp = [1] * nd
-    shp[k] = n
-    sign = np.where(np.arange(n) % 2 == 0, 1.0, -1.0).reshape(shp)
-    # b_i = (-1)^i c_i obeys b_{i+1} = b_i + 2 (-1)^{i+1} g_{i+1/2}; c_0 = 0 particular solution
-    steps = 2.0 * g * sign[_sl(nd, k, slice(1, None))]
-    b = np.concatenate([np.zeros_like(np.take(g, [0], axis=k)), np.cumsum(steps, axis=k)],
-                       axis=k)
-    c = sign * b
-    r = s_k - c
+def _face_solution(phi, S, pf, h):
+    """Face gauge parts ``R_k = S_k - G_k phi``, the discrete ``D(P R)`` and the local
+    (componentwise) residual per cell,
 
-    def take(v, i):
-        return np.take(v, i, axis=k)
+        max(|D(P R)_c| - rho_c, 0) / sum_{faces f of c} P_f (|S_f| + |(G phi)_f|) / h,
 
-    ext = (15.0, -10.0, 3.0)
-    left = sum(e * take(r, i) for e, i in zip(ext, (0, 1, 2), strict=True)) / 8.0
-    right = sum(e * take(r, i) for e, i in zip(ext, (n - 1, n - 2, n - 3), strict=True)) / 8.0
-    al = 28.0 / 8.0  # extrapolation of the mode (-1)^i at the left face
-    ar = al * (1.0 if (n - 1) % 2 == 0 else -1.0)
-    t = (left * al + right * ar) / (al * al + ar * ar)  # r - t (-1)^i best meets r.n = 0
-    return c + np.expand_dims(t, k) * sign
+    each cell's flux balance relative to the size of its own fluxes - a measure that does not
+    care how small the density is there (the global ``||D(P R)||`` only sees the dense cells).
+    ``rho_c = 16 eps sum_f P_f (|S_f| + (|phi_c| + |phi_n|) / h) / h`` is the round-off of the
+    balance itself: ``phi`` stored in floating point cannot do better (e.g. a face of large
+    density whose flux nearly vanishes, next to cells of tiny density)."""
+    nd = phi.ndim
+    shape = phi.shape
+    R, div = [], np.zeros(shape)
+    size, rho = np.zeros(shape), np.zeros(shape)
+    for k in range(nd):
+        g = _face_gradient(phi, k, h[k])
+        Rk = S[k] - g
+        R.append(Rk)
+        F = pf[k] * Rk / h[k]
+        Fa = pf[k] * (np.abs(S[k]) + np.abs(g)) / h[k]
+        lo_phi = np.abs(phi[_sl(nd, k, slice(None, -1))])
+        hi_phi = np.abs(phi[_sl(nd, k, slice(1, None))])
+        Fr = _EPS16 * pf[k] * (np.abs(S[k]) + (lo_phi + hi_phi) / h[k]) / h[k]
+        lo, hi = _sl(nd, k, slice(None, -1)), _sl(nd, k, slice(1, None))
+        div[lo] += F
+        div[hi] -= F
+        size[lo] += Fa
+        size[hi] += Fa
+        rho[lo] += Fr
+        rho[hi] += Fr
+    excess = np.maximum(np.abs(div) - rho, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        loc = np.where(size > 0, excess / np.where(size > 0, size, 1.0),
+                       np.where(excess > 0, np.inf, 0.0))
+    loc[~np.isfinite(loc)] = np.inf
+    return R, div, loc
 
 
-def gauge_residual(r, density, grid, *, face_density="arithmetic", density_floor=0.0):
+def _centres_from_faces(R, k, shape):
+    """Cell-centre values along axis ``k`` from face values ``R`` on the interior faces and 0
+    on the two boundary faces (the no-flux condition ``r . n = 0``): the mean of each cell's two
+    faces. Local (a cell sees only its own faces) and second order."""
+    nd = len(shape)
+    pad = [(0, 0)] * nd
+    pad[k] = (1, 1)
+    return _face_average(np.pad(R, pad), k)
+
+
+def gauge_residual(r, density, grid, *, face_density="arithmetic", density_floor=0.0,
+                   reference=None):
     """The discrete ``div(p r)`` of a cell-centred field ``r`` and its relative size.
 
     Same discretisation as :func:`decompose`: face averages of ``r``'s normal components,
     face densities (``"arithmetic"`` or ``"harmonic"`` means), zero flux through the boundary
-    faces (so a field with ``r . n != 0`` there counts as not divergence-free).
+    faces (so a field with ``p r . n != 0`` there counts as not divergence-free: take a box on
+    which ``p`` is negligible at the edges).
 
     Parameters
     ----------
@@ -712,11 +874,18 @@ def gauge_residual(r, density, grid, *, face_density="arithmetic", density_floor
     face_density : str
     density_floor : float
         As in :func:`decompose`: ``p -> max(p, density_floor * max p)`` first.
+    reference : array (ndim, *shape), optional
+        A reference field ``s`` (e.g. the field that was decomposed, or the exact score): then
+        ``reference_norm = ||div(p s)||`` and ``relative_to_reference = norm /
+        reference_norm``.
 
     Returns
     -------
     GaugeResidual
-        ``divergence`` (shape), ``norm`` and ``relative`` (see :class:`GaugeResidual`).
+        ``divergence`` (shape), ``norm``, ``relative`` (the cancellation ratio) and, with a
+        reference, ``reference_norm`` and ``relative_to_reference`` (see
+        :class:`GaugeResidual`). All converge under grid refinement (to the continuous values,
+        at second order) for a smooth field on a box where ``p r . n`` vanishes at the edges.
     """
     axes, h = _check_grid(grid)
     shape = tuple(a.size for a in axes)
@@ -724,23 +893,54 @@ def gauge_residual(r, density, grid, *, face_density="arithmetic", density_floor
     density_floor = check_in_range("density_floor", density_floor, 0.0, 1.0, high_open=True)
     p = _check_density(density, shape, density_floor, face_density, check_connected=False)
     rr = _check_field(r, shape, "r")
-    return _gauge_residual(rr, p, h, face_density)
+    ref = None if reference is None else _check_field(reference, shape, "reference")
+    return _gauge_residual(rr, p, h, face_density, ref)
 
 
-def _gauge_residual(r, p, h, face_density):
-    shape = p.shape
-    fluxes = [_face_density(p, k, face_density) * _face_average(r[k], k) for k in range(p.ndim)]
-    div, size = _divergence(fluxes, h, shape)
-    vol = float(np.prod(h))
-    norm = math.sqrt(float(np.sum(div * div)) * vol)
-    scale = math.sqrt(float(np.sum(size * size)) * vol)
-    rel = norm / scale if scale > 0 else 0.0
+def _divergence_terms(v, p, h, face_density):
+    """Per-axis flux differences ``T_k`` (``k = 0..ndim-1``) of ``P_k avg_k(v_k)`` with zero
+    boundary flux; ``sum_k T_k`` is the discrete ``div(p v)``."""
+    nd = p.ndim
+    terms = []
+    for k in range(nd):
+        F = _face_density(p, k, face_density) * _face_average(v[k], k) / h[k]
+        T = np.zeros(p.shape)
+        T[_sl(nd, k, slice(None, -1))] += F
+        T[_sl(nd, k, slice(1, None))] -= F
+        terms.append(T)
+    return terms
+
+
+def _l2(v):
+    """``sqrt(sum v^2)`` without underflow or overflow of the squares."""
+    top = float(np.max(np.abs(v))) if v.size else 0.0
+    if top == 0.0 or not math.isfinite(top):
+        return top
+    return top * float(np.sqrt(np.sum((v / top) ** 2)))
+
+
+def _gauge_residual(r, p, h, face_density, reference=None):
+    vol = math.sqrt(float(np.prod(h)))
+    terms = _divergence_terms(r, p, h, face_density)
+    div = np.sum(terms, axis=0)
+    num, den = _l2(div), _l2(np.sum(np.abs(terms), axis=0))
+    if not math.isfinite(den):
+        raise ValueError("r: the fluxes density * r overflow; rescale r or density")
+    rel = min(1.0, num / den) if den > 0 else 0.0
+    ref_norm = rel_ref = float("nan")
+    if reference is not None:
+        rn = _l2(np.sum(_divergence_terms(reference, p, h, face_density), axis=0))
+        if not math.isfinite(rn):
+            raise ValueError("reference: the fluxes density * reference overflow")
+        ref_norm = rn * vol
+        rel_ref = num / rn if rn > 0 else float("nan")
     div.setflags(write=False)
-    return GaugeResidual(divergence=div, norm=norm, relative=rel)
+    return GaugeResidual(divergence=div, norm=num * vol, relative=rel, reference_norm=ref_norm,
+                         relative_to_reference=rel_ref)
 
 
 def decompose(field, density, grid, *, tol=1e-10, method="auto", amg="rs",
-              face_density="arithmetic", density_floor=0.0, maxiter=500):
+              face_density="arithmetic", density_floor=0.0, maxiter=500, local_tol=None):
     """Weighted Helmholtz–Hodge decomposition ``s = grad phi + r``, ``div(p r) = 0``, on a grid.
 
     Parameters
@@ -748,25 +948,38 @@ def decompose(field, density, grid, *, tol=1e-10, method="auto", amg="rs",
     field : array (ndim, *shape)
         The vector field ``s`` at the cell centres (in 1-D also shape ``(n,)``).
     density : array (shape)
-        The weight ``p`` at the cell centres, any normalisation. Finite and ``>= 0``; zeros only
-        where they do not disconnect the cells (see the module notes), else ``ValueError``.
+        The weight ``p`` at the cell centres, any normalisation (only ``p / max p`` enters).
+        Finite and ``>= 0``; zeros only where they do not disconnect the cells (see the module
+        notes), else ``ValueError``. Any dynamic range is fine (Gaussian tails down to
+        ``1e-300 max p``); no floor is needed for accuracy.
     grid : tuple of 1-D arrays
         Equally spaced, strictly increasing cell centres per axis; 1, 2 or 3 axes, >= 3 cells
         each (spacings may differ between axes).
     tol : float in (0, 1)
-        Relative residual of the linear system = ``||div(p r)|| / ||div(p s)||`` reached.
+        Relative residual of the linear system = ``||div(p r)|| / ||div(p s)||`` reached (on the
+        faces: ``Decomposition.residual_norm``).
     method : {"auto", "multigrid", "amg", "direct", "fft"}
         Geometric-multigrid or AMG preconditioned CG, sparse direct solve, or a DCT solve
-        (constant density only); ``"auto"``: multigrid, or AMG when numba is disabled.
+        (constant density only); ``"auto"``: multigrid (AMG when numba is disabled), or for
+        densities spanning more than 1e20 the direct solver (1-/2-D, up to 250 000 cells) or
+        AMG; falling back to the direct solver (up to 250 000 cells in 1-/2-D, 10 000 in 3-D)
+        if CG breaks down or reaches ``maxiter``. The geometric multigrid is not robust for
+        such steep densities (it may raise ``ConvergenceError``).
     amg : {"rs", "sa"}
         Classical Ruge–Stüben (default; about 8 CG iterations to 1e-10 on these problems) or
         smoothed-aggregation AMG for ``method="amg"``.
     face_density : {"arithmetic", "harmonic"}
         Mean of the two cells' densities used on each face.
     density_floor : float in [0, 1)
-        If > 0, ``p`` is replaced by ``max(p, density_floor * max(p))``.
-    maxiter : int
+        If > 0, ``p`` is replaced by ``max(p, density_floor * max(p))`` (needed only to lift
+        zeros that disconnect the cells; it changes the problem where ``p`` is below it).
+    maxiter : int >= 1
         CG iteration limit.
+    local_tol : float in (0, 1) or None
+        Largest allowed local residual: in every cell, ``|div(p r)|`` relative to the sum of
+        the absolute fluxes ``p |s . n|`` and ``p |grad phi . n|`` through its faces
+        (``info["local_residual"]``). It makes the low-density cells converge too, which the
+        global ``tol`` cannot see. Default ``sqrt(tol)``.
 
     Returns
     -------
@@ -775,8 +988,8 @@ def decompose(field, density, grid, *, tol=1e-10, method="auto", amg="rs",
     Raises
     ------
     ConvergenceError
-        CG did not reach ``tol`` in ``maxiter`` iterations (``.result`` holds the partial
-        :class:`Decomposition`, ``converged=False``).
+        The solve did not reach ``tol`` and ``local_tol`` (CG: in ``maxiter`` iterations, or it
+        broke down; ``.result`` holds the partial :class:`Decomposition`, ``converged=False``).
     """
     t_start = time.perf_counter()
     axes, h = _check_grid(grid)
@@ -788,82 +1001,174 @@ def decompose(field, density, grid, *, tol=1e-10, method="auto", amg="rs",
     check_choice("face_density", face_density, FACE_DENSITIES)
     density_floor = check_in_range("density_floor", density_floor, 0.0, 1.0, high_open=True)
     maxiter = check_int("maxiter", maxiter, low=1)
+    local_tol = math.sqrt(tol) if local_tol is None else check_in_range(
+        "local_tol", local_tol, 0.0, 1.0, low_open=True, high_open=True)
     s = _check_field(field, shape)
     p = _check_density(density, shape, density_floor, face_density, check_connected=True)
     if method == "fft" and np.ptp(p) > 1e-12 * p.max():
         raise ValueError(f"method='fft' needs a constant density; density varies over "
                          f"[{p.min():.6g}, {p.max():.6g}] - use method='auto', 'amg' or 'direct'")
-    if method == "auto":
+    # The problem only depends on p / max p: O(1) numbers inside whatever the normalisation.
+    pmax = float(p.max())
+    q = p / pmax
+    tiny = (q > 0) & (q < _TINY)
+    if np.any(tiny):  # no weight, but they would underflow in products of two of them
+        q[tiny] = _TINY
+        p = q * pmax
+    auto = method == "auto"
+    if auto:
         from .._jit import JIT_ENABLED
 
-        method = "multigrid" if JIT_ENABLED else "amg"
-
-    pf = [_face_density(p, k, face_density) for k in range(nd)]
-    div_ps, _ = _divergence([pf[k] * _face_average(s[k], k) for k in range(nd)], h, shape)
-    b = -div_ps.ravel()
-    b -= b.mean()  # exactly in the range of A (orthogonal to constants)
+        qmin = float(q[q > 0].min())
+        small = q.size <= (_FALLBACK_UNKNOWNS_3D if nd == 3 else _FALLBACK_UNKNOWNS)
+        if qmin < _WIDE_RANGE:
+            # the geometric multigrid's linear interpolation does not follow p across tails
+            # that steep: it needs hundreds of iterations, or stalls
+            method = "direct" if (small and nd < 3) else "amg"
+        else:
+            method = "multigrid" if JIT_ENABLED else "amg"
+    pf = [_face_density(q, k, face_density) for k in range(nd)]
+    S = [_face_average(s[k], k) for k in range(nd)]
+    div_qs, _ = _divergence([pf[k] * S[k] for k in range(nd)], h, shape)
+    w = q.ravel()
+    b = _deflate(-div_qs.ravel(), w)  # in the range of A (sum b = 0) up to round-off
     bnorm = float(np.linalg.norm(b))
+    div_norm = float(np.linalg.norm(div_qs))
 
     history = [1.0]
-    iterations, converged = 0, True
+    iterations, status = 0, "converged"
     info = {"unknowns": int(b.size)}
     t0 = time.perf_counter()
     setup_time = 0.0
-    if bnorm == 0.0:
-        x = np.zeros_like(b)
-        solver = "none (div(p s) = 0)"
-    elif method == "fft":
-        x = _solve_fft(float(p.flat[0]), b, h, shape)
-        solver = "type-II DCT (scipy.fft.dctn)"
-    else:
-        if method == "multigrid":
-            from scipy.sparse.linalg import LinearOperator
+    x = np.zeros_like(b)
 
-            mg = _Multigrid(pf, h, shape)
-            info.update(mg.info())
-            A = LinearOperator((b.size, b.size), matvec=mg.apply, dtype=float)
-            M = LinearOperator((b.size, b.size), matvec=mg.vcycle, dtype=float)
-            solver = "CG + geometric multigrid V-cycle (red-black Gauss-Seidel)"
+    loc = None
+
+    def check(x):
+        nonlocal loc
+        R, div_qr, loc = _face_solution(x.reshape(shape), S, pf, h)
+        rel = float(np.linalg.norm(div_qr)) / div_norm if div_norm > 0 else 0.0
+        return R, div_qr, float(loc.max()), rel
+
+    def solve_direct(A):
+        """Sparse LU with the densest cell pinned, then iterative refinement with the same
+        factors while the global or the local residual is above its tolerance."""
+        lu = _PinnedLU(A)
+        x = lu.solve(b)
+        R, div_qr, local, rel = check(x)
+        steps = 0
+        while (rel > tol or local > local_tol) and steps < _REFINE_STEPS:
+            x = x + lu.solve(_deflate(-div_qr.ravel(), w))
+            R, div_qr, local, rel = check(x)
+            steps += 1
+        info["refinement_steps"] = steps
+        st = "converged" if (rel <= tol and local <= local_tol) else "inaccurate"
+        return x, R, div_qr, local, rel, st
+
+    if bnorm == 0.0:
+        solver = "none (div(p s) = 0)"
+        R, div_qr, local, rel = check(x)
+    elif method == "fft":
+        x = _solve_fft(float(q.flat[0]), b, h, shape)
+        solver = "type-II DCT (scipy.fft.dctn)"
+        R, div_qr, local, rel = check(x)
+        history = [1.0, rel]
+    else:
+        A = _assemble(pf, h, shape)
+        info["nnz"] = int(A.nnz)
+        if method == "direct":
+            x, R, div_qr, local, rel, status = solve_direct(A)
+            solver = "scipy.sparse.linalg.splu (SuperLU), densest cell pinned"
+            history = [1.0, rel]
         else:
-            A = _assemble(pf, h, shape)
-            info["nnz"] = int(A.nnz)
-            if method == "direct":
-                x = _solve_direct(A, b)
-                solver = "scipy.sparse.linalg.spsolve (SuperLU), one cell pinned"
+            if method == "multigrid":
+                mg = _Multigrid(pf, h, shape)
+                info.update(mg.info())
+                matvec, prec = mg.apply, mg.vcycle
+                solver = "CG + geometric multigrid V-cycle (red-black Gauss-Seidel)"
             else:
-                ml, solver, amg_info = _amg_hierarchy(A, amg)
+                matvec = A.__matmul__
+                prec, solver, amg_info = _amg_hierarchy(A, amg)
                 info.update(amg_info)
-                M = ml.aspreconditioner(cycle="V")
-        if method != "direct":
             setup_time = time.perf_counter() - t0
-            x, history, iterations, true_rel = _cg(A, b, _projected(M, b.size), tol, maxiter)
-            converged = true_rel <= tol
+            x, history, iterations, status = _pcg(matvec, b, prec, tol, maxiter, w)
+            R, div_qr, local, rel = check(x)
+            # The global residual only sees the dense cells. Where cells of low density are
+            # still off (local residual), CG on the residual of just those cells: its scale is
+            # theirs, so round-off from the dense cells no longer hides them.
+            rounds = 0
+            while status == "converged" and local > local_tol and iterations < maxiter:
+                res = -div_qr.ravel()
+                res[loc.ravel() <= 1e-2 * local_tol] = 0.0
+                res = _deflate(res, w)
+                rn = float(np.linalg.norm(res))
+                if rn == 0.0:
+                    break
+                before = (local, int(np.count_nonzero(loc > local_tol)))
+                dx, h2, it2, status = _pcg(matvec, res, prec, _ROUND_TOL,
+                                           min(_ROUND_MAXITER, maxiter - iterations), w)
+                x = x + dx
+                iterations += it2
+                rounds += 1
+                history = np.concatenate([history, np.asarray(h2[1:]) * rn / bnorm])
+                R, div_qr, local, rel = check(x)
+                n_bad = int(np.count_nonzero(loc > local_tol))
+                if status == "maxiter" and iterations < maxiter:
+                    status = "stalled"  # this round hit its own cap
+                if status == "converged" and local > local_tol and (
+                        (local > 0.1 * before[0] and n_bad > 0.5 * before[1])
+                        or rounds >= _MAX_ROUNDS):
+                    status = "stalled"
+            info["local_rounds"] = rounds
+            if rel <= tol and local <= local_tol:
+                status = "converged"  # (a last round may have ended on maxiter)
+            elif status == "converged":
+                status = "maxiter"
+            info["cg_status"] = status
+            if status != "converged" and auto and small:
+                info["fallback"] = (f"CG ({method}) {status} after {iterations} iterations "
+                                    f"(local residual {local:.1e}): direct solver used")
+                method = "direct"
+                x, R, div_qr, local, rel, status = solve_direct(A)
+                solver = ("scipy.sparse.linalg.splu (SuperLU), densest cell pinned (fallback "
+                          "from CG)")
+    converged = status == "converged" and rel <= tol and local <= local_tol
+    info["local_residual"] = local
+    # resolution check: E_p|s|^2 by the cell-centre and by the face (P-weighted) quadrature
+    e_cell = float(np.sum(q * np.sum(s * s, axis=0))) / float(q.sum())
+    e_face = sum(float(np.sum(pf[k] * S[k] ** 2)) / float(np.sum(pf[k])) for k in range(nd)
+                 if np.sum(pf[k]) > 0)
+    info["quadrature_gap"] = abs(e_face - e_cell) / e_cell if e_cell > 0 else 0.0
     solve_time = time.perf_counter() - t0 - setup_time
 
     phi = x.reshape(shape)
-    phi = phi - float(np.sum(p * phi)) / float(p.sum())
-    grad = np.empty((nd, *shape))
-    for k in range(nd):
-        g = _face_gradient(phi, k, h[k])
-        grad[k] = _reconstruct_centres(g, s[k], k)
-    r = s - grad
-    gres = _gauge_residual(r, p, h, face_density)
-    rel = gres.norm / (math.sqrt(float(np.sum(div_ps**2)) * float(np.prod(h))))\
-        if bnorm > 0 else 0.0
-    if method in ("direct", "fft") and bnorm > 0:
-        history = [1.0, rel]
-    for arr in (grad, r, phi, p):
+    phi = phi - float(np.sum(q * phi)) / float(q.sum())
+    r = np.stack([_centres_from_faces(R[k], k, shape) for k in range(nd)])
+    grad = s - r
+    residual = pmax * div_qr
+    r_faces = tuple(R)
+    for arr in (grad, r, phi, p, residual, *r_faces):
         arr.setflags(write=False)
     result = Decomposition(
-        grad_phi=grad, r=r, phi=phi, residual=gres.divergence, residual_norm=rel,
+        grad_phi=grad, r=r, phi=phi, residual=residual, residual_norm=rel,
         iterations=iterations, method=method, solver=solver,
         residual_history=np.asarray(history), density=p, grid=axes,
         face_density=face_density, converged=bool(converged), setup_time=setup_time,
-        solve_time=solve_time, wall_time=time.perf_counter() - t_start, info=info)
+        solve_time=solve_time, wall_time=time.perf_counter() - t_start, info=info,
+        r_faces=r_faces)
     if not converged:
+        what = {"maxiter": f"in {iterations} CG iterations (maxiter={maxiter})",
+                "breakdown": f"- CG broke down after {iterations} iterations (non-positive "
+                             f"curvature: round-off or an indefinite preconditioner)",
+                "inaccurate": "with the sparse direct solver and iterative refinement",
+                "stalled": f"- the local residual stopped decreasing after {iterations} CG "
+                           f"iterations (the preconditioner does not resolve the low-density "
+                           f"cells)",
+                "converged": ""}[status]
         raise ConvergenceError(
-            f"decompose ({method}) did not reach tol={tol:g} in {maxiter} CG iterations: "
-            f"relative residual {rel:.2e}", result=result)
+            f"decompose ({method}) did not reach tol={tol:g} and local_tol={local_tol:g} "
+            f"{what}: relative residual {rel:.2e}, local residual {local:.2e}"
+            + ("; try method='direct'" if method != "direct" else ""), result=result)
     return result
 
 
@@ -977,7 +1282,9 @@ class SampleDecomposition:
     weak_residual : float
         ``||b - G c|| / ||b||`` (only the ridge makes it nonzero).
     condition_number : float
-        Of the Galerkin matrix ``G``.
+        Of the regularised Galerkin matrix ``G + lambda I`` that was solved: LAPACK's 1-norm
+        estimate from its Cholesky factor (``inf`` if it is not numerically positive
+        definite; then a least-squares solve is used).
     ridge : float
         The ``lambda`` added to G's diagonal.
     wall_time : float
@@ -1057,6 +1364,77 @@ class SampleDecomposition:
 
 def _chunk_size(m, d):
     return max(64, int(4e6 // max(1, m * (d + 1))))
+
+
+def _polynomial_gram(B, X, S):
+    """``G = E[grad psi_i . grad psi_j]`` and ``b = E[grad psi_i . s]`` for the polynomial
+    basis: per chunk of samples one BLAS product ``J^T J`` of the feature-gradient matrix ``J``
+    (rows: sample x component). Returns G, b and ``c -> grad phi`` at the samples (reusing
+    the gradients when they fit in memory)."""
+    n, d = X.shape
+    m = B.size
+    G = np.zeros((m, m))
+    bvec = np.zeros(m)
+    keep = n * d * m <= _CACHE_ELEMENTS
+    cache = []
+    chunk = _chunk_size(m, d)
+    for sl in _chunks(n, chunk):
+        _, gx = B.values_and_grads(X[sl])
+        J = gx.reshape(-1, m)  # rows (k, sample)
+        G += J.T @ J
+        bvec += J.T @ S[sl].T.ravel()
+        if keep:
+            cache.append(gx)
+    G /= n
+    bvec /= n
+    G = 0.5 * (G + G.T)
+
+    def second_pass(c):
+        grad = np.empty((n, d))
+        for i, sl in enumerate(_chunks(n, chunk)):
+            gx = cache[i] if keep else B.values_and_grads(X[sl])[1]
+            grad[sl] = (gx @ c).T
+        return grad
+
+    return G, bvec, second_pass
+
+
+def _fourier_gram(B, X, S):
+    """The same for random Fourier features ``psi_j = a cos(w_j . z + b_j)``, ``a =
+    sqrt(2/m)``: ``grad_x psi_j = -a sin_j Omega_j`` with ``Omega = freq W`` (m, d), so
+
+        G = a^2 (Sin^T Sin / n) * (Omega Omega^T)     (elementwise product),
+        b_j = -a E[sin_j (Omega_j . s)],
+
+    one (n, m) x (m, n) BLAS product (``d`` times fewer operations than the product of the
+    (d n, m) gradient matrix, and no (d, n, m) array)."""
+    n, d = X.shape
+    m = B.size
+    amp = math.sqrt(2.0 / m)
+    Om = B.freq @ B.W  # (m, d): grad_x (w . z) = W^T w
+    SS = np.zeros((m, m))
+    bvec = np.zeros(m)
+    chunk = max(64, int(4e6 // m))
+    keep = n * m <= _CACHE_ELEMENTS
+    cache = []
+    for sl in _chunks(n, chunk):
+        sn = np.sin((X[sl] - B.mean) @ Om.T + B.phase)
+        SS += sn.T @ sn
+        bvec -= np.einsum("ij,ij->j", sn, S[sl] @ Om.T)
+        if keep:
+            cache.append(sn)
+    G = (amp * amp / n) * (0.5 * (SS + SS.T)) * (Om @ Om.T)
+    bvec *= amp / n
+
+    def second_pass(c):
+        V = -amp * (c[:, None] * Om)  # (m, d)
+        grad = np.empty((n, d))
+        for i, sl in enumerate(_chunks(n, chunk)):
+            sn = cache[i] if keep else np.sin((X[sl] - B.mean) @ Om.T + B.phase)
+            grad[sl] = sn @ V
+        return grad
+
+    return G, bvec, second_pass
 
 
 def decompose_samples(score_fn_or_values, samples, *, basis="polynomial", degree=4,
@@ -1142,34 +1520,26 @@ def decompose_samples(score_fn_or_values, samples, *, basis="polynomial", degree
         n_feat = n_features
         degree = None
 
-    G = np.zeros((n_feat, n_feat))
-    bvec = np.zeros(n_feat)
-    keep = n * d * n_feat <= _CACHE_ELEMENTS  # keep the gradients for the second pass
-    cache = []
-    for sl in _chunks(n, _chunk_size(n_feat, d)):
-        _, gx = B.values_and_grads(X[sl])
-        J = gx.reshape(-1, n_feat)  # rows (k, sample)
-        G += J.T @ J
-        bvec += J.T @ S[sl].T.ravel()
-        if keep:
-            cache.append(gx)
-    G /= n
-    bvec /= n
-    G = 0.5 * (G + G.T)
+    if basis == "fourier":
+        G, bvec, second_pass = _fourier_gram(B, X, S)
+    else:
+        G, bvec, second_pass = _polynomial_gram(B, X, S)
     lam = ridge * float(np.trace(G)) / n_feat
-    ev = np.linalg.eigvalsh(G)
-    cond = float(ev[-1] / ev[0]) if ev[0] > 0 else float("inf")
+    Gl = G + lam * np.eye(n_feat)
     try:
-        c = scipy.linalg.solve(G + lam * np.eye(n_feat), bvec, assume_a="pos")
+        cf = scipy.linalg.cho_factor(Gl, lower=False, check_finite=False)
+        c = scipy.linalg.cho_solve(cf, bvec, check_finite=False)
+        rcond, _ = scipy.linalg.lapack.dpocon(np.triu(cf[0]), float(np.abs(Gl).sum(axis=0).max()))
+        cond = 1.0 / rcond if rcond > 0 else float("inf")
     except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
-        c = scipy.linalg.lstsq(G + lam * np.eye(n_feat), bvec)[0]
+        c = scipy.linalg.lstsq(Gl, bvec)[0]
+        cond = float("inf")
+    if not np.all(np.isfinite(c)):  # pragma: no cover - cho_solve of a factored SPD matrix
+        c = scipy.linalg.lstsq(Gl, bvec)[0]
+        cond = float("inf")
     bn = float(np.linalg.norm(bvec))
     weak = float(np.linalg.norm(bvec - G @ c)) / bn if bn > 0 else 0.0
-
-    grad = np.empty((n, d))
-    for i, sl in enumerate(_chunks(n, _chunk_size(n_feat, d))):
-        gx = cache[i] if keep else B.values_and_grads(X[sl])[1]
-        grad[sl] = (gx @ c).T
+    grad = second_pass(c)
     r = S - grad
     c.setflags(write=False)
     grad.setflags(write=False)
