@@ -48,6 +48,12 @@ from .decompose import (
     decompose_samples,
     gauge_residual,
 )
+from .dimension import (
+    DimensionResult,
+    SmoothedEmpiricalScore,
+    intrinsic_dimension,
+    smoothed_empirical_score,
+)
 
 __all__ = [
     "decompose", "decompose_samples", "gauge_residual", "Decomposition", "SampleDecomposition",
@@ -56,4 +62,5 @@ __all__ = [
     "kde_mixture", "learned_field_report", "LearnedFieldReport",
     "GaugedModel", "rotation_generator", "non_gauge_model", "flow_map", "sliced_wasserstein",
     "whitened_rotation", "isotropic_rotation_angle", "run_counterexample", "CounterexampleResult",
+    "intrinsic_dimension", "smoothed_empirical_score", "SmoothedEmpiricalScore", "DimensionResult",
 ]
