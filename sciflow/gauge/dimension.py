@@ -74,12 +74,12 @@ With a trained model the same data-driven scales are used (``n_eff`` from the da
 resolves the score at noise levels far below the data's spacing.
 
 Accuracy (scikit-dimension's 24 benchmark manifolds, 2 500 points, 256 evaluated points,
-``benchmarks/bench_gauge_dimension.py``, one thread): mean absolute error ``denoiser`` 0.92 (10
-s for all 24 sets), ``horvat_pfister`` 1.00 (80 s), against 1.26 for DANCo (133 s), the best of
-scikit-dimension's estimators, and 1.8-7 for the others. The denoiser is exact on 18 of the
-24 (Horvat–Pfister on 16), among them the 10-sphere in R^11, the 18- and 24-dimensional
-Campadelli manifolds in R^72 and R^96, 20-dimensional affine and Gaussian data, the Möbius band
-and the paraboloids. Where it fails:
+``benchmarks/bench_gauge_dimension.py``, one thread): mean absolute error ``denoiser`` 0.92 (9
+s for all 24 sets), ``horvat_pfister`` 0.96 (38 s), against 1.25 for DANCo (131 s), the best of
+scikit-dimension's estimators, and 1.8-8 for the others. The denoiser is exact on 18 of the
+24 (Horvat–Pfister on 17), among them the 10-sphere in R^11, the 18- and 24-dimensional
+Campadelli manifolds in R^72 and R^96, 20-dimensional affine and Gaussian data, the Möbius band,
+the helix, helicoid and spiral, and the paraboloids. Where it fails:
 
 * ``M6``/``M8`` (6 and 12 dimensions; every coordinate pair is a spiral that turns by about a
   radian between neighbouring samples): reported as 12 and 24, the number of directions the
@@ -88,7 +88,7 @@ and the paraboloids. Where it fails:
 * the hypercube surfaces ``M10a-d`` (``d = D - 1``, about 18 to 114 points per face, so the
   neighbours of a point lie on other faces): reported as ``D`` (error 1 each).
 * the flow map (``horvat_pfister``) averages the spectrum over a window of scales, which on
-  the helicoid ``M5b`` and the spiral ``M13b`` reaches the neighbouring turn: 3 and 2.
+  the spiral ``M13b`` reaches the neighbouring turn: 2.
 * ``"stanczuk"`` with the empirical score fails wherever sampling is sparse (MAE 10): the
   score-matrix energies are about ``1 - lambda`` of the denoiser spectrum ``lambda`` (Fisher's
   identity ``E[sigma^2 s s^T] = I - E[grad D]``), so when the kept directions have ``lambda``
@@ -468,6 +468,16 @@ class DimensionResult:
     scale_spectra: np.ndarray = field(repr=False)
     n_evaluations: int = 0
     wall_time: float = 0.0
+
+    def __post_init__(self):
+        D = check_int("ambient_dim", self.ambient_dim, low=1)
+        check_int("dimension", self.dimension, low=0, high=D)
+        check_choice("method", self.method, METHODS)
+        loc = np.asarray(self.local_dimensions)
+        if loc.shape != np.shape(self.indices) or np.any(loc < 0) or np.any(loc > D):
+            raise ValueError(f"local_dimensions must have the shape of indices and lie in "
+                             f"[0, {D}], got shape {loc.shape}")
+        check_int("n_evaluations", self.n_evaluations, low=0)
 
     def __repr__(self):
         counts = np.bincount(self.local_dimensions, minlength=self.ambient_dim + 1)

@@ -566,5 +566,61 @@ ROWS = [
     Row(CounterexampleResult, "x without the variants", _result(x={}), V, "x must"),
 ]
 
-test_bad_input, test_every_public_name_has_a_row = make_tests(
-    "sciflow.gauge", ROWS, skip_modules=("dimension",))
+# ---------------------------------------------------------------- intrinsic dimension
+from sciflow.gauge import (  # noqa: E402
+    DimensionResult,
+    SmoothedEmpiricalScore,
+    intrinsic_dimension,
+    smoothed_empirical_score,
+)
+
+_XD = np.random.default_rng(0).normal(size=(60, 3))
+
+
+def _dim_result(**change):
+    def call():
+        import dataclasses
+
+        res = intrinsic_dimension(_XD, n_points=5, rng=0, return_details=True)
+        kw = {f.name: getattr(res, f.name) for f in dataclasses.fields(res)}
+        kw.update(change)
+        return DimensionResult(**kw)
+    return call
+
+
+ROWS += [
+    Row(intrinsic_dimension, "unknown method", lambda: intrinsic_dimension(_XD, method="pca"), V,
+        "method"),
+    Row(intrinsic_dimension, "X NaN", lambda: intrinsic_dimension(_XD * NAN), V, "X"),
+    Row(intrinsic_dimension, "X 1-D", lambda: intrinsic_dimension(_XD[:, 0]), V, "X"),
+    Row(intrinsic_dimension, "X too few points", lambda: intrinsic_dimension(_XD[:2]), V, "X"),
+    Row(intrinsic_dimension, "score not callable", lambda: intrinsic_dimension(_XD, score=3.0),
+        T, "score"),
+    Row(intrinsic_dimension, "sigma <= 0", lambda: intrinsic_dimension(_XD, sigma=-1.0), V,
+        "sigma"),
+    Row(intrinsic_dimension, "n_points 0", lambda: intrinsic_dimension(_XD, n_points=0), V,
+        "n_points"),
+    Row(intrinsic_dimension, "n_points a float", lambda: intrinsic_dimension(_XD, n_points=2.5),
+        T, "n_points"),
+    Row(intrinsic_dimension, "unknown jacobian",
+        lambda: intrinsic_dimension(_XD, jacobian="exact"), V, "jacobian"),
+    Row(intrinsic_dimension, "return_details not bool",
+        lambda: intrinsic_dimension(_XD, return_details="yes"), T, "return_details"),
+    Row(intrinsic_dimension, "rng bad", lambda: intrinsic_dimension(_XD, rng="seed"), T, "rng"),
+    Row(intrinsic_dimension, "floor negative", lambda: intrinsic_dimension(_XD, floor=-0.1), V,
+        "floor"),
+    Row(smoothed_empirical_score, "sigma 0", lambda: smoothed_empirical_score(_XD, 0.0), V,
+        "sigma"),
+    Row(smoothed_empirical_score, "X_data NaN", lambda: smoothed_empirical_score(_XD * NAN, 0.1),
+        V, "X_data"),
+    Row(smoothed_empirical_score, "k 0", lambda: smoothed_empirical_score(_XD, 0.1, k=0), V,
+        r"\bk\b"),
+    Row(SmoothedEmpiricalScore, "x of another dimension",
+        lambda: SmoothedEmpiricalScore(_XD, 0.1)(np.zeros((2, 4))), V, r"\bx\b"),
+    Row(SmoothedEmpiricalScore, "sigma NaN", lambda: SmoothedEmpiricalScore(_XD, NAN), V,
+        "sigma"),
+    Row(DimensionResult, "dimension above ambient", _dim_result(dimension=7), V, "dimension"),
+    Row(DimensionResult, "unknown method", _dim_result(method="pca"), V, "method"),
+]
+
+test_bad_input, test_every_public_name_has_a_row = make_tests("sciflow.gauge", ROWS)
