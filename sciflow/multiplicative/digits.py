@@ -44,7 +44,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validate import as_rng, check_choice, check_int, check_nonnegative, check_positive
+from .._validate import (
+    as_rng,
+    check_choice,
+    check_in_range,
+    check_int,
+    check_nonnegative,
+    check_positive,
+)
 
 __all__ = [
     "load_digits",
@@ -145,6 +152,18 @@ class DigitSplit:
     y_test: np.ndarray
     low: float = 1.0
     high: float = 2.0
+
+    def __post_init__(self):
+        for xs, ys, xname, yname in ((self.x_train, self.y_train, "x_train", "y_train"),
+                                     (self.x_test, self.y_test, "x_test", "y_test")):
+            if np.ndim(xs) != 3:
+                raise ValueError(f"{xname} must have shape (n, H, W), got {np.shape(xs)}")
+            if np.shape(ys) != (len(xs),):
+                raise ValueError(f"{yname} must have shape ({len(xs)},) to match {xname}, got "
+                                 f"{np.shape(ys)}")
+        if np.shape(self.x_test)[1:] != np.shape(self.x_train)[1:]:
+            raise ValueError("x_test must have the image shape of x_train")
+        _check_range(self.low, self.high)
 
     @property
     def image_shape(self) -> tuple:
@@ -485,6 +504,12 @@ class SampleScores:
     confidence: float
     n: int
     fraction_clipped: float = 0.0
+
+    def __post_init__(self):
+        for name in ("frechet", "coverage", "confidence"):
+            check_nonnegative(name, getattr(self, name))
+        check_int("n", self.n, low=1)
+        check_in_range("fraction_clipped", self.fraction_clipped, 0.0, 1.0)
 
     def as_dict(self):
         return {"frechet": self.frechet, "coverage": self.coverage,

@@ -258,3 +258,105 @@ ROWS = [
 
 test_bad_input, test_every_public_name_has_a_row = make_tests(
     "sciflow.multiplicative", ROWS, skip_modules=("nn", "digits"))
+
+
+# ---------------------------------------------------------------- digits (data, evaluation)
+def _digit_rows():
+    from sciflow.multiplicative import digits as D
+
+    x8 = np.full((4, 8, 8), 1.5)
+    return [
+        Row(D.load_digits, "size not 8 or 28", lambda: D.load_digits(10), ValueError, r"size"),
+        Row(D.load_digits, "high <= low", lambda: D.load_digits(8, low=2.0, high=1.0),
+            ValueError, r"high"),
+        Row(D.load_split, "test_fraction 1", lambda: D.load_split(8, test_fraction=1.0),
+            ValueError, r"test_fraction"),
+        Row(D.DigitSplit, "labels of another length",
+            lambda: D.DigitSplit(x8, np.zeros(3, int), x8, np.zeros(4, int)), ValueError,
+            r"y_train"),
+        Row(D.to_signed, "x a string", lambda: D.to_signed("abc"), TypeError, r"\bx\b"),
+        Row(D.from_signed, "x a string", lambda: D.from_signed("abc"), TypeError, r"\bx\b"),
+        Row(D.DigitClassifier, "network not a module",
+            lambda: D.DigitClassifier(object(), (8, 8)), TypeError, r"network"),
+        Row(D.train_classifier, "labels of another length",
+            lambda: D.train_classifier(x8, np.zeros(3, int), progress=False), ValueError,
+            r"y must"),
+        Row(D.train_classifier, "epochs 0",
+            lambda: D.train_classifier(x8, np.zeros(4, int), epochs=0, progress=False),
+            ValueError, r"epochs"),
+        Row(D.frechet_distance, "feature dimensions differ",
+            lambda: D.frechet_distance(np.zeros((5, 3)), np.zeros((5, 4))), ValueError,
+            r"features_b"),
+        Row(D.frechet_distance, "NaN features",
+            lambda: D.frechet_distance(np.full((5, 2), NAN), np.zeros((5, 2))), ValueError,
+            r"features_a"),
+        Row(D.frechet_distance_gaussian, "cov1 wrong shape",
+            lambda: D.frechet_distance_gaussian(np.zeros(2), np.eye(3), np.zeros(2), np.eye(2)),
+            ValueError, r"cov1"),
+        Row(D.class_coverage, "label out of range", lambda: D.class_coverage(np.array([0, 10])),
+            ValueError, r"labels"),
+        Row(D.class_coverage, "empty", lambda: D.class_coverage(np.array([])), ValueError,
+            r"labels"),
+        Row(D.mean_confidence, "rows not summing to 1",
+            lambda: D.mean_confidence(np.array([[0.5, 0.6]])), ValueError, r"probs"),
+        Row(D.SampleScores, "negative Frechet distance",
+            lambda: D.SampleScores(frechet=-1.0, coverage=1.0, confidence=0.5, n=3), ValueError,
+            r"frechet"),
+        Row(D.evaluate, "classifier of the wrong type",
+            lambda: D.evaluate(x8, object(), x8), TypeError, r"classifier"),
+        Row(D.class_mean_baseline, "n negative",
+            lambda: D.class_mean_baseline(x8, np.zeros(4, int), -1), ValueError, r"\bn\b"),
+        Row(D.plot_grid, "not images", lambda: D.plot_grid(np.ones((3, 5))), ValueError,
+            r"images"),
+        Row(D.plot_grid, "ncol 0", lambda: D.plot_grid(np.ones((3, 4, 4)), ncol=0), ValueError,
+            r"ncol"),
+    ]
+
+
+def _nn_rows():
+    from sciflow.multiplicative import nn as mnn
+
+    data = np.full((8, 8, 8), 1.5)
+    return [
+        Row(mnn.UNetConfig, "image_shape odd", lambda: mnn.UNetConfig((7, 7)), ValueError,
+            r"image_shape"),
+        Row(mnn.UNetConfig, "channels 0", lambda: mnn.UNetConfig((8, 8), channels=0),
+            ValueError, r"channels"),
+        Row(mnn.MultiplicativeScoreModel, "network not a module",
+            lambda: mnn.MultiplicativeScoreModel(object(), mnn.UNetConfig(), GBM(), 0.0, 1.0,
+                                                 np.zeros(64), np.eye(64)), TypeError,
+            r"network"),
+        Row(mnn.AdditiveScoreModel, "network not a module",
+            lambda: mnn.AdditiveScoreModel(object(), mnn.UNetConfig(), None, 1.0), TypeError,
+            r"network"),
+        Row(mnn.train_multiplicative, "data <= 0",
+            lambda: mnn.train_multiplicative(data - 2.0, steps=1), ValueError,
+            r"data must be > 0"),
+        Row(mnn.train_multiplicative, "steps 0",
+            lambda: mnn.train_multiplicative(data, steps=0), ValueError, r"steps"),
+        Row(mnn.train_multiplicative, "t_max < t_min",
+            lambda: mnn.train_multiplicative(data, steps=1, t_min=0.5, t_max=0.1), ValueError,
+            r"t_max"),
+        Row(mnn.train_multiplicative, "gbm not a GBM",
+            lambda: mnn.train_multiplicative(data, gbm="gbm", steps=1), TypeError, r"gbm"),
+        Row(mnn.train_additive, "schedule a GBM",
+            lambda: mnn.train_additive(data, schedule=GBM(), steps=1), TypeError, r"schedule"),
+        Row(mnn.train_additive, "data inf",
+            lambda: mnn.train_additive(np.full((4, 64), np.inf), steps=1), ValueError,
+            r"finite"),
+    ]
+
+
+try:
+    import torch  # noqa: F401
+except ImportError:  # the torch-only modules are covered where torch is installed (CI)
+    pass
+else:
+    LEARNED_ROWS = _digit_rows() + _nn_rows()
+    test_bad_input_learned, _cover_digits = make_tests("sciflow.multiplicative.digits",
+                                                       LEARNED_ROWS)
+    _, _cover_nn = make_tests("sciflow.multiplicative.nn", LEARNED_ROWS)
+
+    def test_every_learned_name_has_a_row():
+        _cover_digits()
+        _cover_nn()
