@@ -147,3 +147,13 @@ def test_multiplicative_flow_map_error():
     (c_sign, positive), (comment, value) = quoted
     assert c_sign.startswith("True") and bool(positive) is True
     _assert_quoted(value, _leading_number(comment))
+
+
+# ------------------------------------------------------------------ gauge
+def test_gauge_energies_and_dimension():
+    """README: the decomposition recovers E|grad phi|^2 = 5 and E|r|^2 = 1.25 of the rotated
+    Gaussian field; the Swiss roll has dimension 2."""
+    _, quoted, _ = _run(_block("intrinsic_dimension"))
+    assert len(quoted) == 3, quoted
+    for comment, value in quoted:
+        _assert_quoted(value, _leading_number(comment))
