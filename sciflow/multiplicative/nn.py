@@ -64,10 +64,10 @@ bar unless ``progress=False``, sets ``torch.set_num_threads(num_threads)`` for i
 (default 1: fastest for networks this small on a shared machine) and keeps an exponential
 moving average of the weights (the returned model uses it).
 
-Measured (benchmarks/bench_multiplicative_digits.py, 8x8 digits in [1, 2], 1,438 training /
-359 held-out images, defaults: 3,000 steps of 128, one thread on a shared 2-core machine):
-training 250 s (multiplicative) and 222 s (additive); classifier-Fréchet distance of 2,000
-samples to the held-out digits at NFE 20 (DPM-Solver++(2M) + final denoising): 13.0
+Measured (benchmarks/bench_multiplicative_digits.py, 8x8 digits in [1, 2], 1,438 training / 359
+held-out images, defaults: 3,000 steps of 128, one thread on a shared 2-core machine): training
+237-274 s (multiplicative) and 207-222 s (additive) over three runs; classifier-Fréchet distance
+of 2,000 samples to the held-out digits at NFE 20 (DPM-Solver++(2M) + final denoising): 13.0
 multiplicative (22.4 from the authors' per-pixel prior), 13.7 additive, 88.7 for class mean +
 noise, 5.6 for the real training digits.
 """
