@@ -17,6 +17,7 @@ __all__ = [
     "check_increasing",
     "check_choice",
     "as_rng",
+    "check_axes",
 ]
 
 
@@ -113,3 +114,12 @@ def as_rng(rng):
     if rng is None or isinstance(rng, numbers.Integral | np.random.SeedSequence):
         return np.random.default_rng(rng)
     raise TypeError(f"rng must be a numpy.random.Generator, an integer seed or None, got {rng!r}")
+
+
+def check_axes(ax, name="ax"):
+    """A matplotlib ``Axes`` (what every ``.plot(ax=...)`` draws into), else ``TypeError``."""
+    from matplotlib.axes import Axes
+
+    if not isinstance(ax, Axes):
+        raise TypeError(f"{name} must be a matplotlib Axes or None, got {type(ax).__name__}")
+    return ax

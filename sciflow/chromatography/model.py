@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validate import check_array, check_nonnegative, check_positive, check_real
+from .._validate import check_array, check_axes, check_nonnegative, check_positive, check_real
 
 __all__ = ["Column", "Analyte", "Chromatogram", "moments", "Moments"]
 
@@ -304,13 +304,7 @@ def moments(column: Column, analyte: Analyte, *, injection_time: float = 0.0,
     return Moments(tM, kp, tR0 + injection_time / 2.0, var, skew)
 
 
-def _check_axes(ax, name="ax"):
-    """``ax`` must be a matplotlib Axes (the plotting methods draw into it)."""
-    from matplotlib.axes import Axes
-
-    if not isinstance(ax, Axes):
-        raise TypeError(f"{name} must be a matplotlib Axes or None, got {type(ax).__name__}")
-    return ax
+_check_axes = check_axes  # one check for every .plot(ax=...)
 
 
 @dataclass(frozen=True)

@@ -130,6 +130,7 @@ from .. import ConvergenceError
 from .._validate import (
     as_rng,
     check_array,
+    check_axes,
     check_choice,
     check_in_range,
     check_int,
@@ -167,12 +168,7 @@ _TINY = 1e-150  # positive p / max p below this are raised to it (their products
 
 
 # --------------------------------------------------------------------------- results
-def _check_axes(ax):
-    from matplotlib.axes import Axes
-
-    if not isinstance(ax, Axes):
-        raise TypeError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
-    return ax
+_check_axes = check_axes  # one check for every .plot(ax=...)
 
 
 @dataclass(frozen=True)

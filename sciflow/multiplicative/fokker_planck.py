@@ -62,7 +62,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validate import check_array, check_choice, check_positive, check_real
+from .._validate import check_array, check_axes, check_choice, check_positive, check_real
 from . import _kernels
 from .gbm import GBM
 
@@ -75,12 +75,7 @@ _DEFAULT_STEPS = 200
 
 
 # --------------------------------------------------------------------------- results
-def _check_axes(ax):
-    from matplotlib.axes import Axes
-
-    if not isinstance(ax, Axes):
-        raise TypeError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
-    return ax
+_check_axes = check_axes  # one check for every .plot(ax=...)
 
 
 @dataclass(frozen=True)
