@@ -116,7 +116,7 @@ def test_empirical_score_object_as_score_model(rng):
     train = swiss_roll(3000, rng)
     X = swiss_roll(600, rng)
     f = smoothed_empirical_score(train, 1.0, k=128)
-    res = intrinsic_dimension(X, score=f, n_points=40, return_details=True)
+    res = intrinsic_dimension(X, score=f, n_points=40, return_details=True, rng=0)
     assert res.dimension == 2, res
 
 
@@ -154,9 +154,9 @@ def test_returns_int_and_is_reproducible(rng):
 
 def test_fixed_and_given_noise_levels(rng):
     X = circle_r3(600, rng)
-    assert intrinsic_dimension(X, sigma=0.05, n_points=60) == 1
+    assert intrinsic_dimension(X, sigma=0.05, n_points=60, rng=0) == 1
     res = intrinsic_dimension(X, "horvat_pfister", sigma=[0.03, 0.05, 0.08], n_points=40,
-                              return_details=True)
+                              return_details=True, rng=0)
     assert res.dimension == 1
     assert res.scale_sigma.shape == (40, 3)
     np.testing.assert_allclose(res.scale_sigma[0], [0.03, 0.05, 0.08])
@@ -164,7 +164,7 @@ def test_fixed_and_given_noise_levels(rng):
 
 def test_full_dimensional_data_gives_ambient_dimension(rng):
     X = rng.standard_normal((1500, 6))
-    assert intrinsic_dimension(X, n_points=80) == 6
+    assert intrinsic_dimension(X, n_points=80, rng=0) == 6
 
 
 def test_spectra_of_sphere_and_swiss_roll():
@@ -206,7 +206,8 @@ def test_callable_score_with_finite_difference_jacobian(rng):
         return -(x @ P) / (1 + s2) - (x - x @ P) / s2
 
     for method in METHODS:
-        res = intrinsic_dimension(X, method, score=score, n_points=30, return_details=True)
+        res = intrinsic_dimension(X, method, score=score, n_points=30, return_details=True,
+                                  rng=0)
         assert res.dimension == 2, (method, res)
     # the denoiser Jacobian is exact here: P / (1 + sigma^2) + 0 (I - P)
     res = intrinsic_dimension(X, score=score, sigma=0.1, n_points=5, return_details=True)
@@ -225,12 +226,12 @@ def test_gaussian_mixture_model_exact_score(rng):
     model = gm.bind(VPSchedule())
     X = gm.sample(600, rng)
     # per-point adaptive scales: this model takes one time per call (grouped calls)
-    res = intrinsic_dimension(X, score=model, n_points=12, return_details=True)
+    res = intrinsic_dimension(X, score=model, n_points=12, return_details=True, rng=0)
     assert res.dimension == 2 and np.all(res.local_dimensions == 2), res
     # given scales: one call per scale
     for method in METHODS:
         res = intrinsic_dimension(X, method, score=model, sigma=[0.03, 0.1, 0.3], n_points=20,
-                                  return_details=True)
+                                  return_details=True, rng=0)
         assert res.dimension == 2, (method, res)
 
 
