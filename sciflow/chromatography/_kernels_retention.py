@@ -1,0 +1,273 @@
+r"""Compiled kernels of the programmed-GC retention predictor (:mod:`.programs`).
+
+The state of a GC run at position x (m) and time t (s) is evaluated from tables passed as
+arguments (nothing is closed over, so one compilation serves every column and program):
+
+* oven: nodes ``tT`` (s) with temperatures ``T0`` (K) at the reference position ``x_ref`` and a
+  thermal-gradient profile per node, ``T_i(x) = T0_i + g_i(x) - g_i(x_ref)`` with
+  ``g(x) = dT (1 - exp(a (1 - xi)) + (1 - xi) exp(a))`` for ``a <= 0`` and
+  ``g(x) = dT (exp(-a xi) - xi exp(-a))`` for ``a > 0``, ``xi = (x - x0) / L0`` (Leppert et al.
+  2020); between nodes ``T(x, t)`` is linear in t at fixed x, flat outside.
+* pressure: nodes ``tp`` with inlet pressure (Pa, or the normal flow in m^3/s in constant-flow
+  mode) and outlet pressure (Pa), linear in t.
+* Poiseuille flow of an ideal gas at every instant (Blumberg 2010, ch. 3)::
+
+      kappa(x, t) = int_0^x eta(T) T / d^4 dy,
+      p(x, t)^2 = p_in^2 - kappa(x)/kappa(L) (p_in^2 - p_out^2),
+      u(x, t) = T (p_in^2 - p_out^2) / (64 p d^2 kappa(L)),
+      constant flow F (normal conditions T_n, p_n): p_in^2 = p_out^2 + 256/pi p_n/T_n kappa(L) F.
+
+  ``kappa`` is exact (``eta T x / d^4``) without a gradient, a 24-point Gauss–Legendre rule on
+  [0, x] with one.
+* solute: residency ``r = (1 + k) / u`` (s/m) with the K-centric ``k(T)``, plate height (Golay
+  1958 with the film term of Giddings)::
+
+      H = 2 D_M / u + d^2 (6 mu^2 - 16 mu + 11) u / (96 D_M) + (2/3) d_f^2 mu (1 - mu) u / D_S,
+
+  ``mu = 1 / (1 + k)``, ``D_M = D_ag T^1.75 / p``.
+* migration and band broadening along the column (Leppert et al. 2020, eqs. for t(x), tau^2(x))::
+
+      dt/dx = r(x, t),        d tau^2 / dx = H r^2 + 2 tau^2 dr/dt,
+
+  integrated from x = 0 to L by an adaptive Dormand–Prince 5(4) method (Hairer, Norsett &
+  Wanner 1993, II.5). ``dr/dt`` is a central difference with step 1e-3 s (relative rounding
+  error ~1e-10 at the rates of an oven program; exactly 0 for an isothermal, isobaric run).
+
+References: see :mod:`sciflow.chromatography.programs`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._jit import njit
+
+__all__ = ["locate", "temperature", "viscosity", "pressures", "flow_state", "residency",
+           "integrate_solute", "GL_X", "GL_W"]
+
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(24)
+GL_X = np.ascontiguousarray(_GL_X)
+GL_W = np.ascontiguousarray(_GL_W)
+_PI = math.pi
+
+
+@njit
+def locate(nodes, t):
+    """Interval index i and weight w of ``t`` in increasing ``nodes`` (flat outside)."""
+    n = nodes.size
+    if n == 1 or t <= nodes[0]:
+        return 0, 0.0
+    if t >= nodes[n - 1]:
+        return n - 2, 1.0
+    lo = 0
+    hi = n - 1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if nodes[mid] <= t:
+            lo = mid
+        else:
+            hi = mid
+    return lo, (t - nodes[lo]) / (nodes[lo + 1] - nodes[lo])
+
+
+@njit
+def _profile(x, dT, a, x0, L0):
+    xi = (x - x0) / L0
+    if a <= 0.0:
+        return dT * (1.0 - math.exp(a * (1.0 - xi)) + (1.0 - xi) * math.exp(a))
+    return dT * (math.exp(-a * xi) - xi * math.exp(-a))
+
+
+@njit
+def temperature(x, t, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient):
+    """T(x, t) (K)."""
+    i, w = locate(tT, t)
+    if tT.size == 1:
+        Ta = T0[0]
+        if gradient:
+            Ta += _profile(x, gdT[0], ga[0], gx0[0], gL0[0]) - _profile(
+                x_ref, gdT[0], ga[0], gx0[0], gL0[0])
+        return Ta
+    Ta = T0[i]
+    Tb = T0[i + 1]
+    if gradient:
+        Ta += (_profile(x, gdT[i], ga[i], gx0[i], gL0[i])
+               - _profile(x_ref, gdT[i], ga[i], gx0[i], gL0[i]))
+        Tb += (_profile(x, gdT[i + 1], ga[i + 1], gx0[i + 1], gL0[i + 1])
+               - _profile(x_ref, gdT[i + 1], ga[i + 1], gx0[i + 1], gL0[i + 1]))
+    return Ta + w * (Tb - Ta)
+
+
+@njit
+def viscosity(T, eta_st, xi0, xi1):
+    """Blumberg's viscosity law (Pa s), T_st = 273.15 K."""
+    return eta_st * (T / 273.15) ** (xi0 + xi1 * (T - 273.15) / 273.15)
+
+
+@njit
+def _kappa(x, t, d, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient, gas):
+    """Flow restriction kappa(x, t) = int_0^x eta T / d^4 dy (Pa s K m^-3)."""
+    if not gradient:
+        T = temperature(0.0, t, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient)
+        return viscosity(T, gas[0], gas[1], gas[2]) * T * x / d**4
+    s = 0.0
+    for j in range(GL_X.size):
+        y = 0.5 * x * (GL_X[j] + 1.0)
+        T = temperature(y, t, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient)
+        s += GL_W[j] * viscosity(T, gas[0], gas[1], gas[2]) * T
+    return 0.5 * x * s / d**4
+
+
+@njit
+def pressures(t, tp, pin, pout, mode, kappaL, normal):
+    """(p_in, p_out) at t (Pa); mode 1: ``pin`` holds the normal flow F (m^3/s)."""
+    i, w = locate(tp, t)
+    if tp.size == 1:
+        a = pin[0]
+        po = pout[0]
+    else:
+        a = pin[i] + w * (pin[i + 1] - pin[i])
+        po = pout[i] + w * (pout[i + 1] - pout[i])
+    if mode == 1:
+        a = math.sqrt(po * po + 256.0 / _PI * normal[1] / normal[0] * kappaL * a)
+    return a, po
+
+
+@njit
+def flow_state(x, t, L, d, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient, gas, tp, pin, pout,
+               mode, normal):
+    """(T (K), p (Pa), u (m/s)) of the carrier gas at (x, t)."""
+    T = temperature(x, t, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient)
+    kL = _kappa(L, t, d, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient, gas)
+    if gradient:
+        kx = _kappa(x, t, d, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient, gas)
+        frac = kx / kL
+    else:
+        frac = x / L
+    p_in, p_out = pressures(t, tp, pin, pout, mode, kL, normal)
+    dp2 = p_in * p_in - p_out * p_out
+    p = math.sqrt(max(p_in * p_in - frac * dp2, 0.0))
+    u = T * dp2 / (64.0 * p * d * d * kL)
+    return T, p, u
+
+
+@njit
+def _lnk(T, sol):
+    # sol: [T_char, theta_char, C = dCp/R, ln(phi/phi0), D_ag, D_S mode, D_S value/ratio]
+    Tc = sol[0]
+    C = sol[2]
+    return sol[3] + (C + Tc / sol[1]) * (Tc / T - 1.0) + C * math.log(T / Tc)
+
+
+@njit
+def residency(x, t, L, d, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient, gas, tp, pin, pout, mode,
+              normal, sol):
+    """(r (s/m), k, T, p, u) of the solute at (x, t); ``k`` capped at exp(600)."""
+    T, p, u = flow_state(x, t, L, d, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient, gas, tp, pin,
+                         pout, mode, normal)
+    lnk = _lnk(T, sol)
+    if lnk > 600.0:
+        lnk = 600.0
+    k = math.exp(lnk)
+    return (1.0 + k) / u, k, T, p, u
+
+
+@njit
+def _rhs(x, t, tau2, L, d, df, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient, gas, tp, pin, pout,
+         mode, normal, sol, plate, h):
+    r, k, T, p, u = residency(x, t, L, d, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient, gas, tp,
+                              pin, pout, mode, normal, sol)
+    rp = residency(x, t + h, L, d, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient, gas, tp, pin,
+                   pout, mode, normal, sol)[0]
+    rm = residency(x, t - h, L, d, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient, gas, tp, pin,
+                   pout, mode, normal, sol)[0]
+    drdt = (rp - rm) / (2.0 * h)
+    mu = 1.0 / (1.0 + k)
+    DM = sol[4] * T**1.75 / p
+    if sol[5] == 0.0:
+        DS = sol[6] * DM  # ratio to D_M (Leppert's correlation D_S = D_M / 1e4)
+    else:
+        DS = sol[6]  # constant (m^2/s)
+    H = (2.0 / 3.0) * df * df * mu * (1.0 - mu) * u / DS
+    if plate == 0:
+        H += 2.0 * DM / u + d * d * (6.0 * mu * mu - 16.0 * mu + 11.0) * u / (96.0 * DM)
+    return r, H * r * r + 2.0 * tau2 * drdt
+
+
+# Dormand-Prince 5(4) tableau
+_C2, _C3, _C4, _C5 = 1.0 / 5.0, 3.0 / 10.0, 4.0 / 5.0, 8.0 / 9.0
+_A21 = 1.0 / 5.0
+_A31, _A32 = 3.0 / 40.0, 9.0 / 40.0
+_A41, _A42, _A43 = 44.0 / 45.0, -56.0 / 15.0, 32.0 / 9.0
+_A51, _A52, _A53, _A54 = 19372.0 / 6561.0, -25360.0 / 2187.0, 64448.0 / 6561.0, -212.0 / 729.0
+_A61, _A62, _A63, _A64, _A65 = (9017.0 / 3168.0, -355.0 / 33.0, 46732.0 / 5247.0, 49.0 / 176.0,
+                                -5103.0 / 18656.0)
+_B1, _B3, _B4, _B5, _B6 = 35.0 / 384.0, 500.0 / 1113.0, 125.0 / 192.0, -2187.0 / 6784.0, 11.0 / 84.0
+_E1, _E3, _E4, _E5, _E6, _E7 = (71.0 / 57600.0, -71.0 / 16695.0, 71.0 / 1920.0,
+                                -17253.0 / 339200.0, 22.0 / 525.0, -1.0 / 40.0)
+
+
+@njit
+def integrate_solute(t0, tau20, L, d, df, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient, gas, tp,
+                     pin, pout, mode, normal, sol, plate, rtol, atol_t, max_steps):
+    """Integrate t(x), tau^2(x) from 0 to L. Returns (t_R, tau2_R, n_steps, n_rejected, ok)."""
+    h_fd = 1e-3
+    x = 0.0
+    t = t0
+    v = tau20
+    k1t, k1v = _rhs(x, t, v, L, d, df, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient, gas, tp, pin,
+                    pout, mode, normal, sol, plate, h_fd)
+    dx = L * 1e-4
+    n_ok = 0
+    n_rej = 0
+    for _ in range(max_steps):
+        if x + dx > L:
+            dx = L - x
+        k2t, k2v = _rhs(x + _C2 * dx, t + dx * _A21 * k1t, v + dx * _A21 * k1v, L, d, df, tT, T0,
+                        gdT, ga, gx0, gL0, x_ref, gradient, gas, tp, pin, pout, mode, normal,
+                        sol, plate, h_fd)
+        k3t, k3v = _rhs(x + _C3 * dx, t + dx * (_A31 * k1t + _A32 * k2t),
+                        v + dx * (_A31 * k1v + _A32 * k2v), L, d, df, tT, T0, gdT, ga, gx0, gL0,
+                        x_ref, gradient, gas, tp, pin, pout, mode, normal, sol, plate, h_fd)
+        k4t, k4v = _rhs(x + _C4 * dx, t + dx * (_A41 * k1t + _A42 * k2t + _A43 * k3t),
+                        v + dx * (_A41 * k1v + _A42 * k2v + _A43 * k3v), L, d, df, tT, T0, gdT,
+                        ga, gx0, gL0, x_ref, gradient, gas, tp, pin, pout, mode, normal, sol,
+                        plate, h_fd)
+        k5t, k5v = _rhs(x + _C5 * dx,
+                        t + dx * (_A51 * k1t + _A52 * k2t + _A53 * k3t + _A54 * k4t),
+                        v + dx * (_A51 * k1v + _A52 * k2v + _A53 * k3v + _A54 * k4v), L, d, df,
+                        tT, T0, gdT, ga, gx0, gL0, x_ref, gradient, gas, tp, pin, pout, mode,
+                        normal, sol, plate, h_fd)
+        k6t, k6v = _rhs(x + dx, t + dx * (_A61 * k1t + _A62 * k2t + _A63 * k3t + _A64 * k4t
+                                          + _A65 * k5t),
+                        v + dx * (_A61 * k1v + _A62 * k2v + _A63 * k3v + _A64 * k4v
+                                  + _A65 * k5v), L, d, df, tT, T0, gdT, ga, gx0, gL0, x_ref,
+                        gradient, gas, tp, pin, pout, mode, normal, sol, plate, h_fd)
+        tn = t + dx * (_B1 * k1t + _B3 * k3t + _B4 * k4t + _B5 * k5t + _B6 * k6t)
+        vn = v + dx * (_B1 * k1v + _B3 * k3v + _B4 * k4v + _B5 * k5v + _B6 * k6v)
+        k7t, k7v = _rhs(x + dx, tn, vn, L, d, df, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient,
+                        gas, tp, pin, pout, mode, normal, sol, plate, h_fd)
+        et = dx * (_E1 * k1t + _E3 * k3t + _E4 * k4t + _E5 * k5t + _E6 * k6t + _E7 * k7t)
+        ev = dx * (_E1 * k1v + _E3 * k3v + _E4 * k4v + _E5 * k5v + _E6 * k6v + _E7 * k7v)
+        st = atol_t + rtol * max(abs(t), abs(tn))
+        sv = atol_t * atol_t + rtol * max(abs(v), abs(vn))
+        err = math.sqrt(0.5 * ((et / st) ** 2 + (ev / sv) ** 2))
+        if err <= 1.0 and math.isfinite(tn) and math.isfinite(vn):
+            x += dx
+            t = tn
+            v = vn
+            k1t = k7t
+            k1v = k7v
+            n_ok += 1
+            if x >= L * (1.0 - 1e-15):
+                return t, v, n_ok, n_rej, True
+            fac = 5.0 if err == 0.0 else min(5.0, max(0.2, 0.9 * err ** -0.2))
+        else:
+            n_rej += 1
+            fac = 0.2 if not math.isfinite(err) else max(0.2, 0.9 * err ** -0.2)
+        dx *= fac
+        if x + dx == x:  # no progress in floating point
+            return t, v, n_ok, n_rej, False
+    return t, v, n_ok, n_rej, False
