@@ -73,7 +73,11 @@ from .thermo import (
 __all__ = ["OvenProgram", "ThermalGradient", "PressureProgram", "FlowProgram",
            "ProgrammedColumn", "RetentionTable", "retention", "KCentric", "Solute",
            "load_retention_database", "carrier_gas", "CARRIER_GASES", "fuller_diffusivity",
-           "celsius"]
+           "celsius", "ElutionWarning"]
+
+
+class ElutionWarning(UserWarning):
+    """A solute leaves the column only after the end of the oven program."""
 
 
 def celsius(T_celsius):
@@ -650,7 +654,7 @@ def retention(column: ProgrammedColumn, solutes, *, injection_time=0.0, injectio
         late = [s.name for s, e in zip(solutes, eluted, strict=True) if not e]
         warnings.warn(f"retention: {late} elute after the end of the oven program "
                       f"({column.oven.duration} s); their t_R assumes the final temperature is "
-                      "held", RuntimeWarning, stacklevel=2)
+                      "held", ElutionWarning, stacklevel=2)
     return RetentionTable(
         names=tuple(s.name for s in solutes), t_R=tR + tau_d, sigma=np.sqrt(var + tau_d**2),
         elution_temperature=TR, k_R=kR, eluted=eluted, n_steps=steps,

@@ -33,6 +33,7 @@ from sciflow.chromatography import laplace as lp
 from sciflow.chromatography.fit import find_peaks
 from sciflow.chromatography.simulate import outlet_response_exact
 from tests._bad_input import Row, make_tests
+from tests.chromatography import bad_input_programs as _programs_rows
 
 NAN, INF = math.nan, math.inf
 
@@ -604,6 +605,9 @@ ROWS = [
     Row(gio.load_btex_parameters, "path None", lambda: gio.load_btex_parameters(None),
         TypeError, r"path must be a str or os.PathLike"),
 ]
+
+# programmed GC (thermo, programs): rows kept in their own file
+ROWS = ROWS + _programs_rows.ROWS
 
 test_bad_input, test_every_public_name_has_a_row = make_tests("sciflow.chromatography", ROWS)
 
