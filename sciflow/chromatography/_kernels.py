@@ -1,6 +1,6 @@
 """Compiled kernels of the finite-volume column solver (:mod:`sciflow.chromatography.fd`).
 
-Three kernels, each with a plain-NumPy/SciPy reference in ``fd.py`` that the tests compare with:
+The kernels, each with a plain-NumPy/SciPy reference in ``fd.py`` that the tests compare with:
 
 * :func:`band_lu` / :func:`band_solve`: LU factorisation without pivoting of a banded matrix in
   row storage ``M[i, j - i + ml] = M_ij`` and the matching forward/back substitution
@@ -8,10 +8,15 @@ Three kernels, each with a plain-NumPy/SciPy reference in ``fd.py`` that the tes
   here are ``(1 + s) I - gamma dt A`` with ``A`` the upwind-biased (dissipative) transport
   operator, whose symbol has a positive real part, so the Wiener-Hopf factors exist and are
   stable.
-* :func:`dirk_march`: the whole time loop of a stiffly accurate singly diagonally implicit
-  Runge-Kutta method (SDIRK) for ``c' = A c + B c_in(t) - alpha (k_a c - k_d q)``,
-  ``q' = k_a c - k_d q``; the sorbed phase is eliminated cell by cell in every stage, so each
-  stage is one banded solve for ``c`` (reference: ``fd._march_reference``).
+* :func:`dirk_march_stages`: the whole time loop of a stiffly accurate singly diagonally
+  implicit Runge-Kutta method (SDIRK) for ``c' = A c + B c_in(t) - alpha (k_a c - k_d q)``,
+  ``q' = k_a c - k_d q``, with the inlet value given at every stage time; the sorbed phase is
+  eliminated cell by cell in every stage, so each stage is one banded solve for ``c``
+  (reference: ``fd._march_reference``). :func:`dirk_march` is the same with one inlet value per
+  step (the rectangular pulse).
+* :func:`competitive_march`: the same march for several analytes with competitive Langmuir
+  exchange, each stage solved by Newton's method (reference:
+  ``overload._competitive_reference``).
 
 Every parameter is an argument (nothing is closed over), so one compilation serves all columns,
 analytes and grids.
@@ -23,7 +28,7 @@ import numpy as np
 
 from .._jit import njit
 
-__all__ = ["band_lu", "band_solve", "dirk_march"]
+__all__ = ["band_lu", "band_solve", "dirk_march", "dirk_march_stages", "competitive_march"]
 
 
 @njit
@@ -66,6 +71,22 @@ def band_solve(LU, ml, mu, b, x):
 @njit
 def dirk_march(A, ml, mu, B, alpha, k_a, k_d, rk_a, dts, cins, out_start, out_w, u_out, h,
                stop_after, stop_mass, ys, dys):
+    """March ``len(dts)`` SDIRK steps with the inlet value ``cins[k]`` constant on step k
+    (exact for the rectangular pulse when the steps end at ``t_inj``); see
+    :func:`dirk_march_stages`, which this calls with every stage of step k at ``cins[k]``
+    (the same arithmetic, so the same result bit for bit)."""
+    s = rk_a.shape[0]
+    cst = np.empty((dts.shape[0], s))
+    for k in range(dts.shape[0]):
+        for st in range(s):
+            cst[k, st] = cins[k]
+    return dirk_march_stages(A, ml, mu, B, alpha, k_a, k_d, rk_a, dts, cst, out_start, out_w,
+                             u_out, h, stop_after, stop_mass, ys, dys)
+
+
+@njit
+def dirk_march_stages(A, ml, mu, B, alpha, k_a, k_d, rk_a, dts, cins, out_start, out_w, u_out,
+                      h, stop_after, stop_mass, ys, dys):
     """March ``len(dts)`` SDIRK steps from an empty column; outlet value and slope per step.
 
     Parameters
@@ -78,8 +99,11 @@ def dirk_march(A, ml, mu, B, alpha, k_a, k_d, rk_a, dts, cins, out_start, out_w,
         Phase ratio and rate constants.
     rk_a : (s, s) float array
         Butcher matrix of a stiffly accurate SDIRK method (constant diagonal gamma).
-    dts, cins : (n_steps,) float arrays
-        Step lengths and the inlet concentration, constant over each step.
+    dts : (n_steps,) float array
+        Step lengths.
+    cins : (n_steps, s) float array
+        Inlet concentration at the stage times ``t_k + c_i dt_k`` (``c_i = sum_j a_ij``; left
+        limits at a jump), so a smooth ``c_in(t)`` keeps the order of the method.
     out_start, out_w : int, (m,) float array
         Outlet face value ``c(L) = sum_k out_w[k] c[out_start + k]``.
     u_out : float
@@ -91,7 +115,8 @@ def dirk_march(A, ml, mu, B, alpha, k_a, k_d, rk_a, dts, cins, out_start, out_w,
     stop_mass : float
         Stop when ``sum h (|c| + alpha |q|)`` falls below this (0: never stop).
     ys, dys : (n_steps + 1,) float arrays
-        Output: outlet value and its time derivative at ``t_0 = 0`` and after every step.
+        Output: outlet value and its time derivative at ``t_0 = 0`` and after every step (the
+        derivative with the inlet value of the step's last stage).
 
     Returns
     -------
@@ -119,7 +144,6 @@ def dirk_march(A, ml, mu, B, alpha, k_a, k_d, rk_a, dts, cins, out_start, out_w,
     n_done = 0
     for step in range(dts.shape[0]):
         dt = dts[step]
-        cin = cins[step]
         gd = gam * dt
         den = 1.0 / (1.0 + gd * k_d)
         if dt != dt_prev:
@@ -132,6 +156,7 @@ def dirk_march(A, ml, mu, B, alpha, k_a, k_d, rk_a, dts, cins, out_start, out_w,
             dt_prev = dt
         inv_gd = 1.0 / gd
         for st in range(s):
+            cin = cins[step, st]
             for m in range(n):
                 sc = c[m]
                 sq = q[m]
@@ -172,3 +197,204 @@ def dirk_march(A, ml, mu, B, alpha, k_a, k_d, rk_a, dts, cins, out_start, out_w,
     for m in range(n):
         inventory += h[m] * (c[m] + alpha * q[m])
     return n_done, outflow, inventory, c, q
+
+
+@njit
+def competitive_march(A, ml, mu, B, alpha, k_a, k_d, inv_qmax, rk_a, t0s, dts, cins,
+                      out_start, out_w, u_out, h, stop_after, stop_mass, cscale, newton_tol,
+                      max_newton, ys, dys, stats):
+    """SDIRK march of several analytes with competitive Langmuir exchange.
+
+    ``c_i' = A c_i + B c_in,i(t) - alpha r_i``, ``q_i' = r_i``,
+    ``r_i = k_a,i c_i (1 - inv_qmax sum_j q_j) - k_d,i q_i`` (``inv_qmax = 1/q_max``).
+
+    Each stage ``Y = R + gd f(Y)`` (``gd = gamma dt``) is solved as follows. Adding ``alpha``
+    times the q-equation to the c-equation gives the linear relation
+    ``(I - gd A) c_i + alpha q_i = R_c,i + alpha R_q,i + gd B c_in,i``; for given c the
+    q-equations are linear and local, ``q_i (1 + gd k_d,i) = R_q,i + gd k_a,i c_i (1 - S/q_max)``
+    with the total ``S = P / (1 + Qs/q_max)``, ``P = sum_j (R_q,j + g_j c_j)/d_j``,
+    ``Qs = sum_j g_j c_j / d_j`` (``g = gd k_a``, ``d = 1 + gd k_d``), so q(c) is explicit and
+    the stage is a nonlinear system in c alone. It is solved by Newton's method with the
+    Jacobian's exact diagonal blocks per analyte (``(I - gd A) + alpha diag(dq_i/dc_i)``, a
+    banded matrix refactorised every iteration) and the cross-analyte terms
+    ``dq_i/dc_j`` (rank one per cell, of the size of the loading ``S/q_max``) left out: exact
+    Newton for one analyte, linear convergence at a rate of about the loading otherwise.
+    Iterations stop once ``max |delta c_i| <= newton_tol cscale_i`` for every analyte.
+
+    Parameters as :func:`dirk_march_stages`, with ``k_a``, ``k_d``, ``cscale``, ``stop_mass``
+    of shape (na,), ``t0s`` the step start times (s), ``cins`` of shape (n_steps, s, na)
+    (absolute inlet concentrations at the stage times), ``ys``/``dys`` of shape
+    (na, n_steps + 1). ``stats`` (5,) returns the Newton iterations in all, the most in one
+    stage, the largest occupied fraction ``S/q_max`` seen, the largest last correction
+    (relative to cscale) and 1.0 if a stage failed to converge (the march stops there).
+
+    Returns
+    -------
+    n_done, outflow (na,), moment1 (na,), inventory (na,), c (na, n), q (na, n)
+        ``outflow = int u_out c_i(L) dt`` and ``moment1 = int t u_out c_i(L) dt`` by the
+        method's quadrature (stage values, weights ``b_j = a_sj``, stage times
+        ``t_k + c_j dt``).
+    """
+    n = A.shape[0]
+    na = k_a.shape[0]
+    s = rk_a.shape[0]
+    gam = rk_a[0, 0]
+    m_out = out_w.shape[0]
+    nb = ml + mu + 1
+    cst = np.zeros(s)
+    for st in range(s):
+        for j in range(s):
+            cst[st] += rk_a[st, j]
+    c = np.zeros((na, n))
+    q = np.zeros((na, n))
+    Fc = np.zeros((s, na, n))
+    Fq = np.zeros((s, na, n))
+    rc = np.empty((na, n))
+    rq = np.empty((na, n))
+    rhs = np.empty((na, n))
+    cs = np.empty((na, n))
+    qs = np.empty((na, n))
+    dq = np.empty((na, n))
+    res = np.empty(n)
+    dlt = np.empty(n)
+    LU = np.empty_like(A)
+    g = np.empty(na)
+    d = np.empty(na)
+    w = np.empty(na)
+    outflow = np.zeros(na)
+    moment1 = np.zeros(na)
+    for i in range(na):
+        ys[i, 0] = 0.0
+        dys[i, 0] = 0.0
+    n_done = 0
+    failed = False
+    for step in range(dts.shape[0]):
+        dt = dts[step]
+        gd = gam * dt
+        inv_gd = 1.0 / gd
+        for i in range(na):
+            g[i] = gd * k_a[i]
+            d[i] = 1.0 + gd * k_d[i]
+            w[i] = g[i] / d[i]
+        for st in range(s):
+            for i in range(na):
+                cin = cins[step, st, i]
+                for m in range(n):
+                    sc = c[i, m]
+                    sq = q[i, m]
+                    for j in range(st):
+                        a = dt * rk_a[st, j]
+                        sc += a * Fc[j, i, m]
+                        sq += a * Fq[j, i, m]
+                    rc[i, m] = sc
+                    rq[i, m] = sq
+                    rhs[i, m] = sc + alpha * sq + gd * B[m] * cin
+                    cs[i, m] = sc  # initial guess: the stage's explicit part
+            converged = False
+            it = 0
+            while it < max_newton:
+                it += 1
+                # q(c), its diagonal derivative and the loading, cell by cell
+                for m in range(n):
+                    P = 0.0
+                    Qs = 0.0
+                    for i in range(na):
+                        P += (rq[i, m] + g[i] * cs[i, m]) / d[i]
+                        Qs += w[i] * cs[i, m]
+                    den = 1.0 / (1.0 + Qs * inv_qmax)
+                    S = P * den
+                    occ = S * inv_qmax
+                    dS = (1.0 + (Qs - P) * inv_qmax) * den * den
+                    for i in range(na):
+                        qs[i, m] = (rq[i, m] + g[i] * cs[i, m] * (1.0 - occ)) / d[i]
+                        dq[i, m] = (g[i] * (1.0 - occ) - g[i] * cs[i, m] * inv_qmax * w[i] * dS) \
+                            / d[i]
+                worst = 0.0
+                for i in range(na):
+                    # residual (I - gd A) c + alpha q - rhs and the diagonal Newton block
+                    for m in range(n):
+                        acc = 0.0
+                        for k in range(nb):
+                            col = m + k - ml
+                            if 0 <= col < n:
+                                acc += A[m, k] * cs[i, col]
+                        res[m] = -(cs[i, m] - gd * acc + alpha * qs[i, m] - rhs[i, m])
+                        for k in range(nb):
+                            LU[m, k] = -gd * A[m, k]
+                        LU[m, ml] += 1.0 + alpha * dq[i, m]
+                    band_lu(LU, ml, mu)
+                    band_solve(LU, ml, mu, res, dlt)
+                    big = 0.0
+                    for m in range(n):
+                        cs[i, m] += dlt[m]
+                        if abs(dlt[m]) > big:
+                            big = abs(dlt[m])
+                    big /= cscale[i]
+                    if big > worst:
+                        worst = big
+                if worst <= newton_tol:
+                    converged = True
+                    break
+            stats[0] += it
+            if it > stats[1]:
+                stats[1] = it
+            if worst > stats[3]:
+                stats[3] = worst
+            if not converged:
+                failed = True
+                break
+            # q of the final c; stage derivatives; outflow and its first moment
+            tst = t0s[step] + cst[st] * dt
+            for m in range(n):
+                P = 0.0
+                Qs = 0.0
+                for i in range(na):
+                    P += (rq[i, m] + g[i] * cs[i, m]) / d[i]
+                    Qs += w[i] * cs[i, m]
+                occ = P / (1.0 + Qs * inv_qmax) * inv_qmax
+                if occ > stats[2]:
+                    stats[2] = occ
+                for i in range(na):
+                    qv = (rq[i, m] + g[i] * cs[i, m] * (1.0 - occ)) / d[i]
+                    Fc[st, i, m] = (cs[i, m] - rc[i, m]) * inv_gd
+                    Fq[st, i, m] = (qv - rq[i, m]) * inv_gd
+                    if st == s - 1:
+                        c[i, m] = cs[i, m]
+                        q[i, m] = qv
+            for i in range(na):
+                yo = 0.0
+                for k in range(m_out):
+                    yo += out_w[k] * cs[i, out_start + k]
+                outflow[i] += dt * rk_a[s - 1, st] * u_out * yo
+                moment1[i] += dt * rk_a[s - 1, st] * tst * u_out * yo
+        if failed:
+            stats[4] = 1.0
+            break
+        for i in range(na):
+            yo = 0.0
+            dyo = 0.0
+            for k in range(m_out):
+                yo += out_w[k] * c[i, out_start + k]
+                dyo += out_w[k] * Fc[s - 1, i, out_start + k]
+            ys[i, step + 1] = yo
+            dys[i, step + 1] = dyo
+        n_done = step + 1
+        if n_done >= stop_after:
+            empty = True
+            for i in range(na):
+                if not stop_mass[i] > 0.0:
+                    empty = False
+                    break
+                tot = 0.0
+                for m in range(n):
+                    tot += h[m] * (abs(c[i, m]) + alpha * abs(q[i, m]))
+                if tot >= stop_mass[i]:
+                    empty = False
+                    break
+            if empty:
+                break
+    inventory = np.zeros(na)
+    for i in range(na):
+        for m in range(n):
+            inventory[i] += h[m] * (c[i, m] + alpha * q[i, m])
+    return n_done, outflow, moment1, inventory, c, q

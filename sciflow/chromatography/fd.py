@@ -415,7 +415,9 @@ def _band_to_lapack(band, ml, mu):
 # ----------------------------------------------------------------------------------------------
 def _march_reference(A, ml, mu, B, alpha, k_a, k_d, rk_a, dts, cins, out_start, out_w, u_out,
                      h, stop_after, stop_mass):
-    """Plain NumPy/SciPy version of :func:`sciflow.chromatography._kernels.dirk_march`.
+    """Plain NumPy/SciPy version of :func:`sciflow.chromatography._kernels.dirk_march`
+    (``cins`` of shape (n_steps,)) and of ``dirk_march_stages`` (shape (n_steps, s), the inlet
+    value at every stage time).
 
     Returns ``(n_done, outflow, inventory, c, q, ys, dys)``.
     """
@@ -431,7 +433,10 @@ def _march_reference(A, ml, mu, B, alpha, k_a, k_d, rk_a, dts, cins, out_start, 
     dys = np.zeros(dts.size + 1)
     outflow = 0.0
     n_done = 0
-    for step, (dt, cin) in enumerate(zip(dts, cins, strict=True)):
+    cins = np.asarray(cins, float)
+    if cins.ndim == 1:
+        cins = np.repeat(cins[:, None], s, axis=1)
+    for step, (dt, cin_st) in enumerate(zip(dts, cins, strict=True)):
         gd = gam * dt
         den = 1.0 / (1.0 + gd * k_d)
         M = -gd * A
@@ -441,7 +446,8 @@ def _march_reference(A, ml, mu, B, alpha, k_a, k_d, rk_a, dts, cins, out_start, 
         for st in range(s):
             rc = c + dt * sum((rk_a[st, j] * Fc[j] for j in range(st)), np.zeros(n))
             rq = q + dt * sum((rk_a[st, j] * Fq[j] for j in range(st)), np.zeros(n))
-            cs = solve_banded((ml, mu), ab, rc + gd * alpha * k_d * den * rq + gd * B * cin)
+            cs = solve_banded((ml, mu), ab,
+                              rc + gd * alpha * k_d * den * rq + gd * B * cin_st[st])
             qs = (rq + gd * k_a * cs) * den
             Fc.append((cs - rc) / gd)
             Fq.append((qs - rq) / gd)
@@ -460,11 +466,15 @@ def _march_reference(A, ml, mu, B, alpha, k_a, k_d, rk_a, dts, cins, out_start, 
 # ----------------------------------------------------------------------------------------------
 # resolution
 # ----------------------------------------------------------------------------------------------
-def _peak_scales(column, analyte, injection_time, compressible):
-    """(t_R, sigma): retention time of the band and the outlet peak's standard deviation."""
+def _peak_scales(column, analyte, injection_time, compressible, injection_variance=None):
+    """(t_R, sigma): retention time of the band and the outlet peak's standard deviation.
+
+    The inlet profile adds its variance: ``t_inj^2 / 12`` for the rectangular pulse, or
+    ``injection_variance`` (s^2) when given."""
     tM = column.holdup_time(compressible)
     tR = tM * (1.0 + analyte.retention_factor(column))
-    var = 2.0 * analyte.A(column, compressible) / analyte.k_d**2 + injection_time**2 / 12.0
+    var_in = injection_time**2 / 12.0 if injection_variance is None else injection_variance
+    var = 2.0 * analyte.A(column, compressible) / analyte.k_d**2 + var_in
     D = column.dispersion
     if D > 0:
         Pe = column.length**2 / (D * tM)  # u L / D with the mean velocity L / t_M
@@ -472,24 +482,33 @@ def _peak_scales(column, analyte, injection_time, compressible):
     return tR, math.sqrt(var)
 
 
-def default_resolution(column: Column, analyte: Analyte, *, injection_time: float,
+def default_resolution(column: Column, analyte: Analyte, *, injection_time: float | None = None,
                        compressible: bool = True, order: int = 5, time_scheme: str = "sdirk4",
-                       tol: float = 1e-4):
+                       tol: float = 1e-4, injection=None):
     """Cells and time step that the error model of the module docstring predicts to reach a
     peak-scaled outlet error ``tol`` (half in space, half in time).
 
-    Returns ``(n_cells, dt, predicted)`` with ``predicted`` a dict of the a-priori error
-    estimates ``space`` and ``time`` at the returned (rounded, capped) resolution.
+    ``injection_time`` (rectangular pulse, s) or ``injection`` (an inlet profile, see
+    :mod:`sciflow.chromatography.injection`; its variance widens the peak). Returns
+    ``(n_cells, dt, predicted)`` with ``predicted`` a dict of the a-priori error estimates
+    ``space`` and ``time`` at the returned (rounded, capped) resolution. ``dt`` is the step
+    after the injection; during a smooth injection it is further limited to resolve the
+    profile (``outlet_response_fd`` reports it as ``dt_injection``).
     """
+    from .injection import RectangularPulse, _resolve
+
     _check_column(column)
     _check_analyte(analyte)
-    injection_time = check_positive("injection_time", injection_time)
+    profile = _resolve(injection_time, injection, t_end=math.inf)
     compressible = _check_compressible(compressible)
     order = _check_order(order)
     _check_time_scheme(time_scheme)
     tol = check_in_range("tol", tol, 0.0, 0.1, low_open=True)
-    return _default_resolution(column, analyte, injection_time, compressible, order,
-                               time_scheme, tol)
+    if isinstance(profile, RectangularPulse):
+        return _default_resolution(column, analyte, profile.width, compressible, order,
+                                   time_scheme, tol)
+    return _default_resolution(column, analyte, 0.0, compressible, order, time_scheme, tol,
+                               injection_variance=profile.variance)
 
 
 def _check_order(order):
@@ -508,9 +527,9 @@ def _check_time_scheme(time_scheme):
 
 
 def _default_resolution(column, analyte, injection_time, compressible, order, time_scheme,
-                        tol):
+                        tol, injection_variance=None):
     scheme = TIME_SCHEMES[time_scheme]
-    tR, sig = _peak_scales(column, analyte, injection_time, compressible)
+    tR, sig = _peak_scales(column, analyte, injection_time, compressible, injection_variance)
     p, qo = order, scheme.order
     Ks = _space_constant(p) * _abs_normal_moment(p + 1)
     Kt = abs(scheme.error_constant) * _abs_normal_moment(qo + 1)
@@ -522,6 +541,14 @@ def _default_resolution(column, analyte, injection_time, compressible, order, ti
     return n_cells, dt, _predicted_error(tR, sig, n_cells, dt, order, scheme)
 
 
+def _injection_step(profile, scheme, tol):
+    """Largest step (s) during a smooth injection: the inlet profile of time scale ``tau``
+    (its sigma, or its standard deviation) is integrated by the stages like a peak of that
+    width without the ``t_R / sigma`` accumulation, ``K_t (dt/tau)^q <= tol / 2``."""
+    Kt = abs(scheme.error_constant) * _abs_normal_moment(scheme.order + 1)
+    return profile._time_scale * ((0.5 * tol) / Kt) ** (1.0 / scheme.order)
+
+
 def _predicted_error(tR, sig, n_cells, dt, order, scheme):
     """A-priori peak-scaled errors of the module docstring's model (space, time)."""
     Ks = _space_constant(order) * _abs_normal_moment(order + 1)
@@ -531,13 +558,80 @@ def _predicted_error(tR, sig, n_cells, dt, order, scheme):
 
 
 # ----------------------------------------------------------------------------------------------
+# time grid
+# ----------------------------------------------------------------------------------------------
+def _rectangular_steps(injection_time, t_end, dt):
+    """Equal steps of at most ``dt`` through the rectangular pulse, then equal steps of at most
+    ``dt`` to ``t_end``: ``(T, n1, dt1, dt2)``."""
+    n1 = max(1, math.ceil(injection_time / dt * (1.0 - 1e-12)))
+    dt1 = injection_time / n1
+    if t_end <= injection_time:
+        n1 = max(1, math.ceil(t_end / dt1 * (1.0 - 1e-12)))
+        T = dt1 * np.arange(n1 + 1)
+        dt2 = dt1
+    else:
+        n2 = max(1, math.ceil((t_end - injection_time) / dt * (1.0 - 1e-12)))
+        dt2 = (t_end - injection_time) / n2
+        T = np.concatenate((dt1 * np.arange(n1 + 1),
+                            injection_time + dt2 * np.arange(1, n2 + 1)))
+    return T, n1, dt1, dt2
+
+
+def _profile_steps(profile, t_end, dt, dt_inj, scheme):
+    """Steps for a general inlet profile: the step ends include every breakpoint of the profile
+    (jumps of c_in or of a derivative) and the end of the injection ``t_e`` (after which at
+    most 1e-16 of it remains); equal steps of at most ``dt_inj`` before ``t_e`` and ``dt``
+    after. Returns ``(T, cst, stop_after)`` with ``cst[k, j] = c_in(T_k + c_j dt_k)`` at the
+    stage times (left limits, so a step ending at a jump uses the value before it)."""
+    inj_end = float(profile.support(1e-16)[1])
+    pts = [0.0, float(t_end)]
+    pts += [float(b) for b in (*profile._breakpoints, inj_end) if 0.0 < b < t_end]
+    pts = np.unique(pts)
+    pts = pts[np.concatenate(([True], np.diff(pts) > 1e-12 * t_end))]
+    pts[-1] = t_end
+    T = [np.zeros(1)]
+    for a, b in zip(pts[:-1], pts[1:], strict=True):
+        hmax = dt_inj if a < inj_end else dt
+        n = max(1, math.ceil((b - a) / hmax * (1.0 - 1e-12)))
+        seg = a + (b - a) * (np.arange(1, n + 1) / n)
+        seg[-1] = b
+        T.append(seg)
+    T = np.concatenate(T)
+    dts = np.diff(T)
+    cnode = scheme.matrix.sum(axis=1)
+    times = T[:-1, None] + cnode[None, :] * dts[:, None]
+    times[:, -1] = T[1:]  # stiffly accurate: the last stage is at the step's end exactly
+    cst = np.ascontiguousarray(profile._left(times), dtype=float)
+    stop_after = max(1, int(np.searchsorted(T, inj_end * (1.0 + 1e-12), side="right")) - 1)
+    return T, cst, stop_after
+
+
+def _hermite(t, T, n_done, ys, dys, d0):
+    """Cubic Hermite dense output of the outlet value on the steps ``T[:n_done + 1]``, with
+    ``d0[k]`` the slope at the start of step k (right-sided) and ``dys[k + 1]`` at its end;
+    0 for ``t <= 0`` and after ``T[n_done]``."""
+    y = np.zeros(t.size)
+    Td = T[: n_done + 1]
+    mask = (t > 0.0) & (t <= Td[-1])
+    tt = t[mask]
+    k = np.clip(np.searchsorted(Td, tt, side="left") - 1, 0, n_done - 1)
+    Dt = Td[k + 1] - Td[k]
+    th = (tt - Td[k]) / Dt
+    d0 = d0[k]
+    d1 = dys[k + 1]
+    y[mask] = ((1 + 2 * th) * (1 - th) ** 2 * ys[k] + th * (1 - th) ** 2 * Dt * d0
+               + th**2 * (3 - 2 * th) * ys[k + 1] + th**2 * (th - 1) * Dt * d1)
+    return y
+
+
+# ----------------------------------------------------------------------------------------------
 # public entry point
 # ----------------------------------------------------------------------------------------------
-def outlet_response_fd(column: Column, analyte: Analyte, t, *, injection_time: float,
+def outlet_response_fd(column: Column, analyte: Analyte, t, *, injection_time: float | None = None,
                        compressible: bool = True, n_cells: int | None = None,
                        dt: float | None = None, cfl: float | None = None, order: int = 5,
                        time_scheme: str = "sdirk4", tol: float = 1e-4,
-                       stop_tol: float = 1e-13):
+                       stop_tol: float = 1e-13, injection=None):
     """Outlet concentration per unit inlet concentration by finite volumes (full PDEs).
 
     Parameters
@@ -547,14 +641,16 @@ def outlet_response_fd(column: Column, analyte: Analyte, t, *, injection_time: f
     t : array_like, shape (n_t,)
         Increasing output times (s); any spacing; ``y = 0`` for ``t <= 0``.
     injection_time : float
-        Length of the rectangular inlet pulse (s).
+        Length of the rectangular inlet pulse (s) (``c_in = 1`` on ``[0, t_inj)``). Give this
+        or ``injection``.
     compressible : bool
         Velocity ``u(x) = column.velocity(x)`` or the constant ``u_in``.
     n_cells : int, optional
         Number of cells (``>= 2 order + 2``). Default: from the error model for ``tol``.
     dt : float, optional
         Time step (s) after the injection (the injection is split into equal steps of at most
-        ``dt`` and the rest into equal steps of at most ``dt`` ending at ``t[-1]``).
+        ``dt`` and the rest into equal steps of at most ``dt`` ending at ``t[-1]``). A given
+        ``dt`` is used during a smooth injection too.
     cfl : float, optional
         Alternative to ``dt``: the retained Courant number, ``dt`` over the time the retained
         band needs to cross a cell, ``dt N / (t_M (1 + k'))``. The gas Courant number
@@ -568,6 +664,14 @@ def outlet_response_fd(column: Column, analyte: Analyte, t, *, injection_time: f
     stop_tol : float
         Stop marching once the column holds less than ``stop_tol`` of the injected amount
         (``y = 0`` afterwards); 0 marches to ``t[-1]``.
+    injection : profile, (t, values) pair or callable, optional
+        Inlet profile ``c_in(t)`` (dimensionless, relative to c0; see
+        :mod:`sciflow.chromatography.injection`) instead of the rectangular pulse: the flux
+        condition becomes ``u c - D c_x = u_in c_in(t)`` and the kernel takes ``c_in`` at every
+        stage time (left limits at jumps), so a smooth profile keeps the order of the time
+        scheme; the step ends include the profile's breakpoints and, by default, the steps
+        during the injection resolve its time scale (``dt_injection``). A
+        ``RectangularPulse`` takes the rectangular path (same steps, scaled by its height).
 
     Returns
     -------
@@ -579,15 +683,21 @@ def outlet_response_fd(column: Column, analyte: Analyte, t, *, injection_time: f
         ``mass_balance_error`` (``|in - out - inventory| / in`` with the scheme's own flux
         quadrature: rounding level), ``mass_remaining`` (fraction of the injected amount still
         in the column at the end), ``stopped_at`` (time of an early stop or None),
-        ``resolution_limited``, ``wall_time``.
+        ``resolution_limited``, ``wall_time``; with ``injection``: ``injected_area``
+        (``int c_in dt``, s) and ``injection_quadrature_error`` (relative difference between
+        the stages' quadrature of ``c_in`` and ``injected_area`` once the injection is over,
+        else None).
     """
     from . import _kernels
+    from .injection import RectangularPulse, _resolve
 
     start = _time.perf_counter()
     _check_column(column)
     _check_analyte(analyte)
     t = check_increasing("t", t, min_size=1)
-    injection_time = check_positive("injection_time", injection_time)
+    profile = _resolve(injection_time, injection, t_end=float(t[-1]))
+    rectangular = isinstance(profile, RectangularPulse)
+    injection_time = profile.width if rectangular else None
     compressible = _check_compressible(compressible)
     order = _check_order(order)
     _check_time_scheme(time_scheme)
@@ -603,11 +713,18 @@ def outlet_response_fd(column: Column, analyte: Analyte, t, *, injection_time: f
         cfl = check_positive("cfl", cfl)
 
     scheme = TIME_SCHEMES[time_scheme]
-    auto_n, auto_dt, _ = _default_resolution(column, analyte, injection_time, compressible,
-                                             order, time_scheme, tol)
-    tM = column.holdup_time(compressible)
-    tR, sig = _peak_scales(column, analyte, injection_time, compressible)
     t_end = float(t[-1])
+    if rectangular:
+        var_in, inj_end = None, injection_time
+        res_time = injection_time
+    else:
+        var_in = profile.variance if profile.area > 0 else 0.0
+        inj_end = float(profile.support(1e-16)[1])
+        res_time = 0.0
+    auto_n, auto_dt, _ = _default_resolution(column, analyte, res_time, compressible,
+                                             order, time_scheme, tol, var_in)
+    tM = column.holdup_time(compressible)
+    tR, sig = _peak_scales(column, analyte, res_time, compressible, var_in)
     auto_cells, auto_step = n_cells is None, dt is None and cfl is None
     if auto_cells:
         n_cells = auto_n
@@ -616,7 +733,7 @@ def outlet_response_fd(column: Column, analyte: Analyte, t, *, injection_time: f
     elif auto_step:
         dt = auto_dt
     # work budget for the automatic choices: cells x steps until the peak has left
-    horizon = max(min(t_end, tR + injection_time + 50.0 * sig), 0.0)
+    horizon = max(min(t_end, tR + inj_end + 50.0 * sig), 0.0)
     excess = n_cells * horizon / dt / _MAX_AUTO_WORK
     limited = bool((auto_cells or auto_step) and excess > 1.0)
     if limited:
@@ -633,57 +750,66 @@ def outlet_response_fd(column: Column, analyte: Analyte, t, *, injection_time: f
             f"cell-steps): tol = {tol:g} is out of reach for this peak (very sharp, or a very "
             "small tol); pass n_cells and dt to override", UserWarning, stacklevel=2)
 
-    y = np.zeros(t.size)
     u_out = column.u_out(compressible)
     info = {"n_cells": n_cells, "order": order, "time_scheme": time_scheme, "tol": tol,
             "resolution_limited": limited}
+    if not rectangular:
+        info.update(injection=type(profile).__name__.lstrip("_"),
+                    injected_area=float(profile.area), injection_quadrature_error=None)
     if t_end <= 0.0:
         info.update(n_steps=0, dt=dt, dt_injection=None, cfl=dt * n_cells / tR,
                     courant_gas=dt * n_cells / tM, mass_balance_error=0.0, mass_remaining=0.0,
                     stopped_at=None,
                     predicted_error=_predicted_error(tR, sig, n_cells, dt, order, scheme),
                     wall_time=_time.perf_counter() - start)
-        return y, info
-
-    # steps: equal ones through the injection, then equal ones to t_end
-    n1 = max(1, math.ceil(injection_time / dt * (1.0 - 1e-12)))
-    dt1 = injection_time / n1
-    if t_end <= injection_time:
-        n1 = max(1, math.ceil(t_end / dt1 * (1.0 - 1e-12)))
-        T = dt1 * np.arange(n1 + 1)
-        n2, dt2 = 0, dt1
-    else:
-        n2 = max(1, math.ceil((t_end - injection_time) / dt * (1.0 - 1e-12)))
-        dt2 = (t_end - injection_time) / n2
-        T = np.concatenate((dt1 * np.arange(n1 + 1),
-                            injection_time + dt2 * np.arange(1, n2 + 1)))
-    dts = np.diff(T)
-    cins = np.zeros(dts.size)
-    cins[:n1] = 1.0
+        return np.zeros(t.size), info
 
     op = _assemble(column, n_cells, compressible, order)
     alpha = column.phase_ratio
-    inflow = column.u_in * min(injection_time, T[-1])
-    ys = np.zeros(dts.size + 1)
-    dys = np.zeros(dts.size + 1)
-    n_done, outflow, inventory, c, q = _kernels.dirk_march(
-        op.band, op.ml, op.mu, op.B, alpha, analyte.k_a, analyte.k_d, scheme.matrix, dts, cins,
-        op.out_start, op.out_w, u_out, op.h, n1, stop_tol * inflow, ys, dys)
-    stopped = n_done < dts.size
-
-    # cubic Hermite dense output of c(L) on each step (right-sided slope after a jump of c_in)
     b_out = float(op.out_w @ op.B[op.out_start:op.out_start + op.out_w.size])
+    if rectangular:
+        # steps: equal ones through the injection, then equal ones to t_end
+        T, n1, dt1, dt2 = _rectangular_steps(injection_time, t_end, dt)
+        dts = np.diff(T)
+        cins = np.zeros(dts.size)
+        cins[:n1] = 1.0
+        inflow = column.u_in * min(injection_time, T[-1])
+        ys = np.zeros(dts.size + 1)
+        dys = np.zeros(dts.size + 1)
+        n_done, outflow, inventory, c, q = _kernels.dirk_march(
+            op.band, op.ml, op.mu, op.B, alpha, analyte.k_a, analyte.k_d, scheme.matrix, dts,
+            cins, op.out_start, op.out_w, u_out, op.h, n1, stop_tol * inflow, ys, dys)
+        # right-sided slope after a jump of c_in
+        k = np.arange(n_done)
+        cin_prev = np.where(k > 0, cins[np.maximum(k - 1, 0)], 0.0)
+        d0 = dys[k] + b_out * (cins[k] - cin_prev)
+        y = _hermite(t, T, n_done, ys, dys, d0)
+        if profile.height != 1.0:
+            y *= profile.height
+    else:
+        dt2 = dt
+        dt1 = min(dt, _injection_step(profile, scheme, tol)) if auto_step else dt
+        T, cst, stop_after = _profile_steps(profile, t_end, dt2, dt1, scheme)
+        dts = np.diff(T)
+        bw = scheme.matrix[-1]
+        inflow_steps = column.u_in * dts * (cst @ bw)
+        ys = np.zeros(dts.size + 1)
+        dys = np.zeros(dts.size + 1)
+        stop_mass = stop_tol * float(np.sum(inflow_steps[:stop_after]))
+        n_done, outflow, inventory, c, q = _kernels.dirk_march_stages(
+            op.band, op.ml, op.mu, op.B, alpha, analyte.k_a, analyte.k_d, scheme.matrix, dts,
+            cst, op.out_start, op.out_w, u_out, op.h, stop_after, stop_mass, ys, dys)
+        inflow = float(np.sum(inflow_steps[:n_done]))
+        # right-sided slope at each step start: the jump of c_in there, if any
+        k = np.arange(n_done)
+        left = np.where(k > 0, cst[np.maximum(k - 1, 0), -1], 0.0)
+        d0 = dys[k] + b_out * (profile._right(T[:n_done]) - left)
+        y = _hermite(t, T, n_done, ys, dys, d0)
+        if T[n_done] >= inj_end and profile.area > 0:
+            info["injection_quadrature_error"] = float(
+                abs(inflow / column.u_in - profile.area) / profile.area)
+    stopped = n_done < dts.size
     Td = T[: n_done + 1]
-    mask = (t > 0.0) & (t <= Td[-1])
-    tt = t[mask]
-    k = np.clip(np.searchsorted(Td, tt, side="left") - 1, 0, n_done - 1)
-    Dt = Td[k + 1] - Td[k]
-    th = (tt - Td[k]) / Dt
-    cin_prev = np.where(k > 0, cins[np.maximum(k - 1, 0)], 0.0)
-    d0 = dys[k] + b_out * (cins[k] - cin_prev)
-    d1 = dys[k + 1]
-    y[mask] = ((1 + 2 * th) * (1 - th) ** 2 * ys[k] + th * (1 - th) ** 2 * Dt * d0
-               + th**2 * (3 - 2 * th) * ys[k + 1] + th**2 * (th - 1) * Dt * d1)
 
     info.update(
         n_steps=int(n_done), dt=float(dt2), dt_injection=float(dt1),

@@ -575,7 +575,7 @@ class RetentionTable:
 
 def retention(column: ProgrammedColumn, solutes, *, injection_time=0.0, injection_width=0.0,
               detector_time_constant: float = 0.0, plate_height: str = "golay",
-              film_diffusivity=None, rtol: float = 1e-9, max_steps: int = 200_000):
+              film_diffusivity=None, rtol: float = 1e-7, max_steps: int = 200_000):
     """Predict retention times and peak widths of ``solutes`` in a programmed run.
 
     Integrates ``dt/dx = r`` and ``d tau^2/dx = H r^2 + 2 tau^2 dr/dt`` from the inlet to the
@@ -599,7 +599,9 @@ def retention(column: ProgrammedColumn, solutes, *, injection_time=0.0, injectio
         Stationary-phase diffusivity D_S (m^2/s). Default: ``D_S = D_M / 1e4`` at the local
         T and p (the correlation of GasChromatographySimulator.jl).
     rtol : float
-        Relative tolerance of the integration, in (1e-14, 1e-2).
+        Relative tolerance of the integration, in [1e-14, 1e-2]. The default 1e-7 gives t_R to
+        about 3e-8 and sigma to about 7e-6 (relative, program D, C9-C25, against rtol 1e-12)
+        in about 40 ms for 17 solutes.
 
     Returns
     -------
