@@ -30,8 +30,9 @@ arguments (nothing is closed over, so one compilation serves every column and pr
       dt/dx = r(x, t),        d tau^2 / dx = H r^2 + 2 tau^2 dr/dt,
 
   integrated from x = 0 to L by an adaptive Dormand–Prince 5(4) method (Hairer, Norsett &
-  Wanner 1993, II.5). ``dr/dt`` is a central difference with step 1e-3 s (relative rounding
-  error ~1e-10 at the rates of an oven program; exactly 0 for an isothermal, isobaric run).
+  Wanner 1993, II.5). ``dr/dt`` is the exact partial derivative by the chain rule through
+  T(x, t), eta(T), the flow restriction, the pressure program and p(x, t)
+  (:func:`residency_dt`; the test compares it with a central difference).
 
 References: see :mod:`sciflow.chromatography.programs`.
 """
@@ -45,7 +46,7 @@ import numpy as np
 from .._jit import njit
 
 __all__ = ["locate", "temperature", "viscosity", "pressures", "flow_state", "residency",
-           "integrate_solute", "GL_X", "GL_W"]
+           "residency_dt", "integrate_solute", "GL_X", "GL_W"]
 
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(24)
 GL_X = np.ascontiguousarray(_GL_X)
@@ -175,15 +176,111 @@ def residency(x, t, L, d, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient, gas, tp, p
 
 
 @njit
+def _temperature_dt(x, t, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient):
+    """(T, dT/dt) at (x, t): the time slope of the piecewise-linear program (0 outside)."""
+    T = temperature(x, t, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient)
+    n = tT.size
+    if n == 1 or t <= tT[0] or t >= tT[n - 1]:
+        return T, 0.0
+    i, w = locate(tT, t)
+    Ta = T0[i]
+    Tb = T0[i + 1]
+    if gradient:
+        Ta += (_profile(x, gdT[i], ga[i], gx0[i], gL0[i])
+               - _profile(x_ref, gdT[i], ga[i], gx0[i], gL0[i]))
+        Tb += (_profile(x, gdT[i + 1], ga[i + 1], gx0[i + 1], gL0[i + 1])
+               - _profile(x_ref, gdT[i + 1], ga[i + 1], gx0[i + 1], gL0[i + 1]))
+    return T, (Tb - Ta) / (tT[i + 1] - tT[i])
+
+
+@njit
+def _eta_T_dT(T, gas):
+    """(eta T, d(eta T)/dT) of Blumberg's viscosity law."""
+    eta = viscosity(T, gas[0], gas[1], gas[2])
+    dln = gas[2] / 273.15 * math.log(T / 273.15) + (gas[1] + gas[2] * (T - 273.15) / 273.15) / T
+    return eta * T, eta + eta * T * dln
+
+
+@njit
+def _kappa_dt(x, t, d, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient, gas):
+    """(kappa(x, t), d kappa / dt) (Pa s K m^-3 and per s)."""
+    if not gradient:
+        T, Tt = _temperature_dt(0.0, t, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient)
+        g, gT = _eta_T_dT(T, gas)
+        return g * x / d**4, gT * Tt * x / d**4
+    s = 0.0
+    st = 0.0
+    for j in range(GL_X.size):
+        y = 0.5 * x * (GL_X[j] + 1.0)
+        T, Tt = _temperature_dt(y, t, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient)
+        g, gT = _eta_T_dT(T, gas)
+        s += GL_W[j] * g
+        st += GL_W[j] * gT * Tt
+    return 0.5 * x * s / d**4, 0.5 * x * st / d**4
+
+
+@njit
+def _table_dt(nodes, values, t):
+    """(value, slope) of a piecewise-linear table at t (slope 0 outside)."""
+    n = nodes.size
+    if n == 1:
+        return values[0], 0.0
+    i, w = locate(nodes, t)
+    v = values[i] + w * (values[i + 1] - values[i])
+    if t <= nodes[0] or t >= nodes[n - 1]:
+        return v, 0.0
+    return v, (values[i + 1] - values[i]) / (nodes[i + 1] - nodes[i])
+
+
+@njit
+def residency_dt(x, t, L, d, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient, gas, tp, pin, pout,
+                 mode, normal, sol):
+    """(r, dr/dt, k, T, p, u) at (x, t): the residency and its exact partial time derivative
+    (chain rule through T(x, t), eta(T), kappa, p_in(t), p_out(t) and p(x, t))."""
+    T, Tt = _temperature_dt(x, t, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient)
+    kL, kLt = _kappa_dt(L, t, d, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient, gas)
+    if gradient:
+        kx, kxt = _kappa_dt(x, t, d, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient, gas)
+        frac = kx / kL
+        frac_t = (kxt * kL - kx * kLt) / (kL * kL)
+    else:
+        frac = x / L
+        frac_t = 0.0
+    a, at = _table_dt(tp, pin, t)
+    po, pot = _table_dt(tp, pout, t)
+    if mode == 1:  # a is the normal flow F
+        c = 256.0 / _PI * normal[1] / normal[0]
+        p_in = math.sqrt(po * po + c * kL * a)
+        p_in_t = (po * pot + 0.5 * c * (kLt * a + kL * at)) / p_in
+    else:
+        p_in = a
+        p_in_t = at
+    dp2 = p_in * p_in - po * po
+    dp2_t = 2.0 * (p_in * p_in_t - po * pot)
+    p = math.sqrt(max(p_in * p_in - frac * dp2, 0.0))
+    p_t = (p_in * p_in_t - 0.5 * (frac_t * dp2 + frac * dp2_t)) / p
+    u = T * dp2 / (64.0 * p * d * d * kL)
+    ln_u_t = Tt / T + dp2_t / dp2 - p_t / p - kLt / kL
+    Tc = sol[0]
+    C = sol[2]
+    lnk = _lnk(T, sol)
+    if lnk > 600.0:
+        lnk = 600.0
+        dlnk = 0.0
+    else:
+        dlnk = -(C + Tc / sol[1]) * Tc / (T * T) + C / T
+    k = math.exp(lnk)
+    k_t = k * dlnk * Tt
+    r = (1.0 + k) / u
+    r_t = (k_t - (1.0 + k) * ln_u_t) / u
+    return r, r_t, k, T, p, u
+
+
+@njit
 def _rhs(x, t, tau2, L, d, df, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient, gas, tp, pin, pout,
-         mode, normal, sol, plate, h):
-    r, k, T, p, u = residency(x, t, L, d, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient, gas, tp,
-                              pin, pout, mode, normal, sol)
-    rp = residency(x, t + h, L, d, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient, gas, tp, pin,
-                   pout, mode, normal, sol)[0]
-    rm = residency(x, t - h, L, d, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient, gas, tp, pin,
-                   pout, mode, normal, sol)[0]
-    drdt = (rp - rm) / (2.0 * h)
+         mode, normal, sol, plate):
+    r, drdt, k, T, p, u = residency_dt(x, t, L, d, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient,
+                                       gas, tp, pin, pout, mode, normal, sol)
     mu = 1.0 / (1.0 + k)
     DM = sol[4] * T**1.75 / p
     if sol[5] == 0.0:
@@ -213,12 +310,11 @@ _E1, _E3, _E4, _E5, _E6, _E7 = (71.0 / 57600.0, -71.0 / 16695.0, 71.0 / 1920.0,
 def integrate_solute(t0, tau20, L, d, df, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient, gas, tp,
                      pin, pout, mode, normal, sol, plate, rtol, atol_t, max_steps):
     """Integrate t(x), tau^2(x) from 0 to L. Returns (t_R, tau2_R, n_steps, n_rejected, ok)."""
-    h_fd = 1e-3
     x = 0.0
     t = t0
     v = tau20
     k1t, k1v = _rhs(x, t, v, L, d, df, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient, gas, tp, pin,
-                    pout, mode, normal, sol, plate, h_fd)
+                    pout, mode, normal, sol, plate)
     dx = L * 1e-4
     n_ok = 0
     n_rej = 0
@@ -227,28 +323,28 @@ def integrate_solute(t0, tau20, L, d, df, tT, T0, gdT, ga, gx0, gL0, x_ref, grad
             dx = L - x
         k2t, k2v = _rhs(x + _C2 * dx, t + dx * _A21 * k1t, v + dx * _A21 * k1v, L, d, df, tT, T0,
                         gdT, ga, gx0, gL0, x_ref, gradient, gas, tp, pin, pout, mode, normal,
-                        sol, plate, h_fd)
+                        sol, plate)
         k3t, k3v = _rhs(x + _C3 * dx, t + dx * (_A31 * k1t + _A32 * k2t),
                         v + dx * (_A31 * k1v + _A32 * k2v), L, d, df, tT, T0, gdT, ga, gx0, gL0,
-                        x_ref, gradient, gas, tp, pin, pout, mode, normal, sol, plate, h_fd)
+                        x_ref, gradient, gas, tp, pin, pout, mode, normal, sol, plate)
         k4t, k4v = _rhs(x + _C4 * dx, t + dx * (_A41 * k1t + _A42 * k2t + _A43 * k3t),
                         v + dx * (_A41 * k1v + _A42 * k2v + _A43 * k3v), L, d, df, tT, T0, gdT,
                         ga, gx0, gL0, x_ref, gradient, gas, tp, pin, pout, mode, normal, sol,
-                        plate, h_fd)
+                        plate)
         k5t, k5v = _rhs(x + _C5 * dx,
                         t + dx * (_A51 * k1t + _A52 * k2t + _A53 * k3t + _A54 * k4t),
                         v + dx * (_A51 * k1v + _A52 * k2v + _A53 * k3v + _A54 * k4v), L, d, df,
                         tT, T0, gdT, ga, gx0, gL0, x_ref, gradient, gas, tp, pin, pout, mode,
-                        normal, sol, plate, h_fd)
+                        normal, sol, plate)
         k6t, k6v = _rhs(x + dx, t + dx * (_A61 * k1t + _A62 * k2t + _A63 * k3t + _A64 * k4t
                                           + _A65 * k5t),
                         v + dx * (_A61 * k1v + _A62 * k2v + _A63 * k3v + _A64 * k4v
                                   + _A65 * k5v), L, d, df, tT, T0, gdT, ga, gx0, gL0, x_ref,
-                        gradient, gas, tp, pin, pout, mode, normal, sol, plate, h_fd)
+                        gradient, gas, tp, pin, pout, mode, normal, sol, plate)
         tn = t + dx * (_B1 * k1t + _B3 * k3t + _B4 * k4t + _B5 * k5t + _B6 * k6t)
         vn = v + dx * (_B1 * k1v + _B3 * k3v + _B4 * k4v + _B5 * k5v + _B6 * k6v)
         k7t, k7v = _rhs(x + dx, tn, vn, L, d, df, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient,
-                        gas, tp, pin, pout, mode, normal, sol, plate, h_fd)
+                        gas, tp, pin, pout, mode, normal, sol, plate)
         et = dx * (_E1 * k1t + _E3 * k3t + _E4 * k4t + _E5 * k5t + _E6 * k6t + _E7 * k7t)
         ev = dx * (_E1 * k1v + _E3 * k3v + _E4 * k4v + _E5 * k5v + _E6 * k6v + _E7 * k7v)
         st = atol_t + rtol * max(abs(t), abs(tn))

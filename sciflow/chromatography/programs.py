@@ -556,9 +556,10 @@ class RetentionTable:
         """Predicted chromatogram (Gaussian peaks of unit area); returns the Axes."""
         import matplotlib.pyplot as plt
 
-        ax = check_axes(ax)
         if ax is None:
             _, ax = plt.subplots(figsize=(8, 3))
+        else:
+            check_axes(ax)
         if t is None:
             lo = max(0.0, float(np.min(self.t_R - 6 * self.sigma)))
             hi = float(np.max(self.t_R + 6 * self.sigma))
@@ -601,7 +602,7 @@ def retention(column: ProgrammedColumn, solutes, *, injection_time=0.0, injectio
     rtol : float
         Relative tolerance of the integration, in [1e-14, 1e-2]. The default 1e-7 gives t_R to
         about 3e-8 and sigma to about 7e-6 (relative, program D, C9-C25, against rtol 1e-12)
-        in about 40 ms for 17 solutes.
+        in about 17 ms for 17 solutes.
 
     Returns
     -------

@@ -206,6 +206,12 @@ def test_retention_table_outputs(db):
     assert np.trapezoid(tab.chromatogram(tt), tt) == pytest.approx(3.0, rel=1e-9)
     # elution temperature is the oven temperature at t_R
     np.testing.assert_allclose(tab.elution_temperature, oven_T(pc, tab.t_R), rtol=1e-14)
+    import matplotlib.pyplot as plt
+
+    ax = tab.plot()
+    assert ax.lines[0].get_ydata().max() == pytest.approx(tab.chromatogram(
+        ax.lines[0].get_xdata()).max(), rel=1e-15)
+    plt.close(ax.figure)
     ds = tab.to_xarray()
     assert float(ds["t_R"].sel(solute="C11")) == tab.t_R[2]
 
@@ -220,3 +226,33 @@ def test_solute_requires_formula_or_diffusivity():
         Solute("x", kc)
     s = Solute("x", kc, D_ag=1e-5)
     assert s.diffusivity_constant("He") == 1e-5
+
+
+@pytest.mark.parametrize("case", ["ramp", "gradient", "flow", "pressure_program"])
+def test_exact_time_derivative_of_the_residency(case):
+    """dr/dt of the kernel (chain rule) against a central difference of r (h = 1e-3 s; the
+    difference's truncation error is O(h^2) and its rounding ~1e-13 / 1e-3)."""
+    from sciflow.chromatography import _kernels_retention as kr
+    from sciflow.chromatography.programs import _solute_vector
+
+    oven = OvenProgram.from_segments(40, [(10, 300, 180)], hold=60)
+    press = PressureProgram.constant(411564.0, 101300.0)
+    if case == "gradient":
+        oven = OvenProgram([0.0, 100.0, 400.0], celsius([50.0, 60.0, 200.0]),
+                           gradient=ThermalGradient([30.0, 50.0, 10.0], alpha=-3.0))
+    if case == "flow":
+        press = FlowProgram([0.0, 500.0], [0.3e-6 / 60, 0.6e-6 / 60])
+    if case == "pressure_program":
+        press = PressureProgram([0.0, 300.0], [300e3, 500e3], [101e3, 90e3])
+    pc = ProgrammedColumn(11.18, 0.104e-3, 0.104e-6, "He", oven, press)
+    sol = _solute_vector(pc, Solute("C14", KCentric(460.0, 36.8, 126.8), formula="C14H30"),
+                         None)
+    tabs = pc._tables()
+    h = 1e-3
+    for x in (0.0, 3.3, 11.18):
+        for t in (70.0, 211.7, 333.3):
+            r, rt = kr.residency_dt(x, t, *tabs, sol)[:2]
+            rp = kr.residency(x, t + h, *tabs, sol)[0]
+            rm = kr.residency(x, t - h, *tabs, sol)[0]
+            assert r == pytest.approx(kr.residency(x, t, *tabs, sol)[0], rel=1e-14)
+            assert rt == pytest.approx((rp - rm) / (2 * h), rel=1e-7, abs=1e-9 * abs(r))
