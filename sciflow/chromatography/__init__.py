@@ -9,12 +9,26 @@ Temperature- and pressure-programmed runs (:mod:`.programs`, :mod:`.thermo`): K-
 retention parameters (``load_retention_database``), oven programs with thermal gradients,
 pressure/flow programs and carrier gases, the retention/width predictor ``retention``;
 ``fit_retention_parameters`` (:mod:`.estimation`) and ``optimize_program`` (:mod:`.method`).
+Inlet profiles (:mod:`.injection`) for ``fd``/``laplace``/``simulate``; competitive Langmuir
+overload of several analytes by finite volumes (:mod:`.overload`).
 """
 
 from .estimation import fit_retention_parameters
 from .fit import FitResult, fit, fit_many
+from .injection import (
+    ExponentiallyModifiedGaussian,
+    GaussianPulse,
+    RectangularPulse,
+    SampledInjection,
+)
 from .method import optimize_program
 from .model import Analyte, Chromatogram, Column, Moments, moments
+from .overload import (
+    CompetitionThresholds,
+    competition_threshold,
+    outlet_response_fd_competitive,
+    retention_shift,
+)
 from .programs import (
     FlowProgram,
     OvenProgram,
@@ -31,4 +45,6 @@ __all__ = ["Column", "Analyte", "Chromatogram", "Moments", "moments", "simulate"
            "fit_many", "FitResult", "KCentric", "Solute", "load_retention_database",
            "OvenProgram", "ThermalGradient", "PressureProgram", "FlowProgram",
            "ProgrammedColumn", "RetentionTable", "retention", "fit_retention_parameters",
-           "optimize_program"]
+           "optimize_program", "RectangularPulse", "GaussianPulse",
+           "ExponentiallyModifiedGaussian", "SampledInjection", "outlet_response_fd_competitive",
+           "retention_shift", "competition_threshold", "CompetitionThresholds"]

@@ -5,7 +5,8 @@ Model (see :mod:`sciflow.chromatography.model`), for one analyte::
     c_t + (u c)_x = D c_xx - alpha q_t,     q_t = k_a c - k_d q,        0 < x < L,
     u c - D c_x = u_in c_in(t)  at x = 0,   c_x = 0  at x = L,          c = q = 0 at t = 0,
 
-with ``c_in = 1`` for ``0 < t < t_inj`` and 0 afterwards, ``u = u_in`` or ``u(x)`` of the
+with ``c_in = 1`` for ``0 < t < t_inj`` and 0 afterwards (or any inlet profile, see "Inlet
+profiles" below), ``u = u_in`` or ``u(x)`` of the
 compressible carrier gas. The output is the outlet concentration ``c(L, t)`` per unit inlet
 concentration (the flux ``u_out c(L, t)`` divided by ``u_out``).
 
@@ -66,6 +67,24 @@ so ``c_in`` is constant on every step; for such a linear problem the method is e
 time error comes only from the stability function ``R(z) = e^z + C z^{q+1} + ...`` -- no order
 reduction from the stiff exchange or the boundary forcing. Outlet values between steps come from
 cubic Hermite interpolation of ``c(L)`` and ``dc(L)/dt`` (both exact by-products of the stages).
+
+Inlet profiles
+--------------
+With ``injection=`` (:mod:`sciflow.chromatography.injection`) the forcing ``B c_in(t)`` is
+no longer constant on a step: the kernel takes ``c_in`` at every stage time ``t_k + c_j dt``
+(``c_j = sum_l a_jl``; left limits at a jump, so a step that ends at a jump integrates the
+value before it). For a smooth profile this keeps the classical order of the method (measured
+slopes 3.97, 2.98, 2.00 for sdirk4, sdirk3, sdirk2 on a Gaussian injection; no order reduction
+from the stiff exchange, which the forcing reaches only through the gas phase). The step ends
+include the profile's breakpoints (the jumps of a rectangle, t = 0 for a truncated Gaussian,
+every node of a sampled profile) and the end of the injection ``t_e`` (after which at most
+1e-16 of it remains; the early stop is tested from there); before ``t_e`` the automatic step is
+also limited to ``tau (tol / (2 K_t))^(1/q)`` with ``tau`` the profile's time scale (its sigma,
+or standard deviation), so the stages resolve the inlet. The mass balance uses the stages'
+quadrature of the inflow, ``u_in sum_k dt_k sum_j b_j c_in(t_k + c_j dt_k)``, and stays at
+rounding level; ``info["injection_quadrature_error"]`` compares that quadrature with the
+profile's area. A rectangular pulse (``injection_time`` or ``RectangularPulse``) takes the
+original path, unchanged bit for bit.
 
 Default resolution
 ------------------

@@ -3,8 +3,10 @@
 Every method implements one contract, ``outlet_response(column, analyte, t, *, injection_time,
 compressible, **options) -> (y, info)`` with ``y`` the outlet concentration for a unit inlet
 concentration (so the detector signal of an analyte is ``c0 * y``) and ``info`` a dict of
-diagnostics. Analytes do not compete (CC24 §3), so each is solved on its own and the detector
-sees the sum.
+diagnostics; ``laplace`` and ``fd`` also take ``injection=`` (an inlet profile ``c_in(t)``,
+see :mod:`sciflow.chromatography.injection`) in place of ``injection_time``. Analytes do not
+compete (CC24 §3), so each is solved on its own and the detector sees the sum; competitive
+(Langmuir) exchange is in :mod:`sciflow.chromatography.overload`.
 """
 
 from __future__ import annotations
@@ -74,8 +76,9 @@ def _backend(method):
 METHODS = ("exact", "laplace", "fd")
 
 
-def simulate(column: Column, analytes, t, *, injection_time: float, c0=1.0,
-             method: str = "exact", compressible: bool = True, **options) -> Chromatogram:
+def simulate(column: Column, analytes, t, *, injection_time: float | None = None, c0=1.0,
+             method: str = "exact", compressible: bool = True, injection=None,
+             **options) -> Chromatogram:
     """Outlet chromatogram of ``analytes`` on ``column`` at times ``t``.
 
     Parameters
@@ -85,10 +88,10 @@ def simulate(column: Column, analytes, t, *, injection_time: float, c0=1.0,
     t : array_like, shape (n_t,)
         Strictly increasing detector times (s), measured from the start of the injection.
     injection_time : float
-        Length t_inj (s) of the rectangular injection pulse.
+        Length t_inj (s) of the rectangular injection pulse. Give this or ``injection``.
     c0 : float or array_like, shape (n_analytes,)
         Inlet concentration during the pulse (>= 0), per analyte or shared (any unit; the
-        output has the same unit).
+        output has the same unit); with ``injection`` the inlet is ``c0 c_in(t)``.
     method : {"exact", "laplace", "fd"}
         ``exact``: closed form (D = 0 only); ``laplace``: numerical inversion of the general
         transfer function (dispersion, Danckwerts boundaries, compressible flow); ``fd``: the
@@ -96,6 +99,11 @@ def simulate(column: Column, analytes, t, *, injection_time: float, c0=1.0,
     compressible : bool
         Compressible carrier gas (velocity ``u_in p_in/p(x)``) or constant velocity ``u_in``;
         a Python or NumPy bool (anything else raises ``TypeError``).
+    injection : profile, (t, values) pair or callable, optional
+        Inlet profile ``c_in(t)`` (dimensionless): ``RectangularPulse``, ``GaussianPulse``,
+        ``ExponentiallyModifiedGaussian``, ``SampledInjection`` (or a ``(t, values)`` pair), or a
+        callable (see :mod:`sciflow.chromatography.injection`). ``method="exact"`` takes a
+        ``RectangularPulse`` only; ``laplace`` and ``fd`` take any.
     **options
         Passed to the method (e.g. ``tol`` for laplace, ``n_cells`` for fd).
 
@@ -120,7 +128,20 @@ def simulate(column: Column, analytes, t, *, injection_time: float, c0=1.0,
     check_choice("method", method, METHODS)
     compressible = _check_compressible(compressible)
     t = _check_times(t)
-    injection_time = check_positive("injection_time", injection_time)
+    from .injection import RectangularPulse, _resolve
+
+    profile = _resolve(injection_time, injection, t_end=float(t[-1]))
+    scale = 1.0
+    if injection is None:
+        inj = {"injection_time": profile.width}
+    elif method == "exact":
+        if not isinstance(profile, RectangularPulse):
+            raise ValueError(f"injection: method='exact' takes a RectangularPulse only, got "
+                             f"{type(profile).__name__.lstrip('_')}; use method='laplace' or "
+                             "method='fd'")
+        inj, scale = {"injection_time": profile.width}, profile.height
+    else:
+        inj = {"injection": profile}
     c0 = check_array("c0", c0)
     if c0.ndim == 0:
         c0 = np.full(len(analytes), float(c0))
@@ -133,9 +154,8 @@ def simulate(column: Column, analytes, t, *, injection_time: float, c0=1.0,
     infos = []
     t_start = _time.perf_counter()
     for i, a in enumerate(analytes):
-        y, info = backend(column, a, t, injection_time=injection_time,
-                          compressible=compressible, **options)
-        comps[i] = c0[i] * y
+        y, info = backend(column, a, t, compressible=compressible, **inj, **options)
+        comps[i] = c0[i] * y if scale == 1.0 else (c0[i] * scale) * y
         infos.append(info)
     wall = _time.perf_counter() - t_start
     return Chromatogram(t=t, c=comps.sum(axis=0), components=comps,
