@@ -37,6 +37,7 @@ from .programs import (
     RetentionTable,
     ThermalGradient,
     retention,
+    simulate_programmed,
 )
 from .simulate import simulate
 from .thermo import KCentric, Solute, load_retention_database
@@ -44,7 +45,7 @@ from .thermo import KCentric, Solute, load_retention_database
 __all__ = ["Column", "Analyte", "Chromatogram", "Moments", "moments", "simulate", "fit",
            "fit_many", "FitResult", "KCentric", "Solute", "load_retention_database",
            "OvenProgram", "ThermalGradient", "PressureProgram", "FlowProgram",
-           "ProgrammedColumn", "RetentionTable", "retention", "fit_retention_parameters",
+           "ProgrammedColumn", "RetentionTable", "retention", "simulate_programmed", "fit_retention_parameters",
            "optimize_program", "RectangularPulse", "GaussianPulse",
            "ExponentiallyModifiedGaussian", "SampledInjection", "outlet_response_fd_competitive",
            "retention_shift", "competition_threshold", "CompetitionThresholds"]

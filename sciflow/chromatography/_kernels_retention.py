@@ -46,7 +46,7 @@ import numpy as np
 from .._jit import njit
 
 __all__ = ["locate", "temperature", "viscosity", "pressures", "flow_state", "residency",
-           "residency_dt", "holdup_time", "integrate_solute", "GL_X", "GL_W"]
+           "residency_dt", "holdup_time", "fields", "integrate_solute", "GL_X", "GL_W"]
 
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(24)
 GL_X = np.ascontiguousarray(_GL_X)
@@ -305,6 +305,23 @@ def holdup_time(t, L, d, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient, gas, tp, pi
         s += _GL64_W[j] / flow_state(x, t, L, d, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient, gas,
                                      tp, pin, pout, mode, normal)[2]
     return 0.5 * L * s
+
+
+@njit
+def fields(ts, xs, L, d, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient, gas, tp, pin, pout, mode,
+           normal):
+    """T, p, u (K, Pa, m/s) on the grid ``ts`` (m,) x ``xs`` (n,): arrays of shape (m, n)."""
+    m = ts.size
+    n = xs.size
+    T = np.empty((m, n))
+    p = np.empty((m, n))
+    u = np.empty((m, n))
+    for i in range(m):
+        for j in range(n):
+            T[i, j], p[i, j], u[i, j] = flow_state(xs[j], ts[i], L, d, tT, T0, gdT, ga, gx0, gL0,
+                                                   x_ref, gradient, gas, tp, pin, pout, mode,
+                                                   normal)
+    return T, p, u
 
 
 # Dormand-Prince 5(4) tableau

@@ -71,7 +71,8 @@ from .thermo import (
 )
 
 __all__ = ["OvenProgram", "ThermalGradient", "PressureProgram", "FlowProgram",
-           "ProgrammedColumn", "RetentionTable", "retention", "KCentric", "Solute",
+           "ProgrammedColumn", "RetentionTable", "retention", "simulate_programmed",
+           "SoluteCoefficients", "KCentric", "Solute",
            "load_retention_database", "carrier_gas", "CARRIER_GASES", "fuller_diffusivity",
            "celsius", "ElutionWarning"]
 
@@ -441,6 +442,32 @@ class ProgrammedColumn:
         k_d = 3.0 * DS / self.film_thickness**2
         return col, Analyte(solute.name, k_a=k / self.phase_ratio * k_d, k_d=k_d)
 
+    def fields(self, x, t):
+        """(T, p, u) on the grid ``t`` (m,) x ``x`` (n,): arrays of shape (m, n) (K, Pa, m/s)."""
+        x = np.atleast_1d(check_array("x", x, ndim=None)).astype(float)
+        t = np.atleast_1d(check_array("t", t, ndim=None)).astype(float)
+        if x.size and (x.min() < 0 or x.max() > self.length):
+            raise ValueError(f"x must lie in [0, L] = [0, {self.length}] m")
+        return _kr.fields(np.ascontiguousarray(t), np.ascontiguousarray(x), *self._tables())
+
+    @property
+    def breakpoints(self) -> np.ndarray:
+        """Program times where the oven or pressure programs have kinks (s)."""
+        return np.unique(np.concatenate((self.oven.times, self.pressure.times)))
+
+    def coefficients(self, solute, *, plate_height: str = "golay", film_diffusivity=None):
+        """The column-model coefficients of ``solute`` at every (x, t): a coefficient object for
+        :func:`~sciflow.chromatography.fd_programmed.outlet_response_programmed`.
+
+        ``u`` from Poiseuille flow; ``k_d = 3 D_S / d_f^2``; ``k_a = k k_d / alpha``
+        (``alpha = 4 d_f / d``); ``D = D_M + d^2 (6 mu^2 - 16 mu + 11) u^2 / (192 D_M)``
+        (``"golay"``; 0 with ``"film"``), so that the model's plate height equals Golay's.
+        """
+        return SoluteCoefficients(self, _check_solute(solute),
+                                  check_choice("plate_height", plate_height, ("golay", "film")),
+                                  None if film_diffusivity is None
+                                  else check_positive("film_diffusivity", film_diffusivity))
+
     def replace(self, **changes) -> ProgrammedColumn:
         """A copy with some fields changed (validated again)."""
         from dataclasses import fields, replace
@@ -450,6 +477,57 @@ class ProgrammedColumn:
         if unknown:
             raise TypeError(f"changes: unknown ProgrammedColumn field(s) {unknown}")
         return replace(self, **changes)
+
+
+class SoluteCoefficients:
+    """Coefficients ``u, D, k_a, k_d`` of one solute on a :class:`ProgrammedColumn` (the
+    coefficient protocol of :mod:`.fd_programmed`); see :meth:`ProgrammedColumn.coefficients`."""
+
+    def __init__(self, column, solute, plate_height, film_diffusivity):
+        self.column = column
+        self.solute = solute
+        self.plate_height = plate_height
+        self.film_diffusivity = film_diffusivity
+        self.alpha = column.phase_ratio
+        self.D_ag = solute.diffusivity_constant(column.gas)
+        self.breakpoints = tuple(float(b) for b in column.breakpoints[1:])
+
+    def _kd(self, T, p):
+        c = self.column
+        if self.film_diffusivity is None:
+            DS = 1e-4 * self.D_ag * T**1.75 / p
+        else:
+            DS = np.full(T.shape, self.film_diffusivity)
+        return 3.0 * DS / c.film_thickness**2
+
+    def at(self, t, x_faces, x_centres):
+        """(u_faces, D_faces, k_a, k_d) at the times ``t``: shapes (m, N+1), (m, N+1), (m, N),
+        (m, N)."""
+        c = self.column
+        kc = self.solute.retention
+        Tf, pf, uf = c.fields(x_faces, t)
+        Tc, pc, _ = c.fields(x_centres, t)
+        kd = self._kd(Tc, pc)
+        k = kc.retention_factor(Tc, c.phi)
+        ka = k * kd / self.alpha
+        if self.plate_height == "film":
+            D = np.zeros_like(uf)
+        else:
+            DM = self.D_ag * Tf**1.75 / pf
+            mu = 1.0 / (1.0 + kc.retention_factor(Tf, c.phi))
+            D = DM + c.diameter**2 * (6 * mu * mu - 16 * mu + 11) * uf**2 / (192.0 * DM)
+        return uf, D, ka, kd
+
+    def transit_time_mesh(self, n_cells):
+        """Faces at equal gas transit time with the flow at t = 0 (fine where the gas is slow)."""
+        c = self.column
+        L = c.length
+        xs = np.linspace(0.0, L, 513)
+        u = c.fields(xs, [0.0])[2][0]
+        tau = np.concatenate(([0.0], np.cumsum(0.5 * (1 / u[1:] + 1 / u[:-1]) * np.diff(xs))))
+        xf = np.interp(np.linspace(0.0, tau[-1], int(n_cells) + 1), tau, xs)
+        xf[0], xf[-1] = 0.0, L
+        return xf
 
 
 def _check_solute(s):
@@ -660,6 +738,87 @@ def retention(column: ProgrammedColumn, solutes, *, injection_time=0.0, injectio
         names=tuple(s.name for s in solutes), t_R=tR + tau_d, sigma=np.sqrt(var + tau_d**2),
         elution_temperature=TR, k_R=kR, eluted=eluted, n_steps=steps,
         wall_time=_time.perf_counter() - start, holdup_time=column.holdup_time(0.0))
+
+
+def simulate_programmed(column: ProgrammedColumn, solutes, t, *, c0=1.0, injection=1.0,
+                        method: str = "fd", plate_height: str = "golay", film_diffusivity=None,
+                        tol: float = 1e-3, progress: bool = False, **options):
+    """Full outlet chromatogram of a programmed run (finite volumes, or the closed form).
+
+    Parameters
+    ----------
+    column : ProgrammedColumn
+    solutes : Solute or sequence of Solute
+    t : array_like
+        Strictly increasing detector times (s).
+    c0 : float or array
+        Injected concentration per solute (the outlet is in its units).
+    injection : float or callable
+        Length (s) of a rectangular inlet pulse from t = 0, or ``c_in(t)`` relative to c0
+        (e.g. a profile of :mod:`.injection`).
+    method : {"fd", "exact"}
+        ``"fd"``: :func:`.fd_programmed.outlet_response_programmed` with the coefficients of
+        :meth:`ProgrammedColumn.coefficients` (any program). ``"exact"``: the closed-form
+        (Thomas) solution of the isothermal model, for a constant-temperature, constant-pressure
+        run with ``plate_height="film"`` and a constant ``film_diffusivity`` (the programmed
+        model then *is* the isothermal one).
+    tol : float
+        Peak-scaled error target of the finite volumes.
+
+    Returns
+    -------
+    chromatogram : Chromatogram
+        ``c`` the outlet concentration (sum over solutes), ``components`` per solute.
+    infos : list of dict
+        Per solute; for ``"fd"`` the solver's diagnostics (mass balance, steps, cells) and the
+        outlet molar flux ``flux`` (c0 m/s), what a flame-ionisation detector integrates.
+    """
+    from . import fd_programmed
+    from .model import Chromatogram
+    from .simulate import simulate
+
+    if not isinstance(column, ProgrammedColumn):
+        raise TypeError(f"column must be a ProgrammedColumn, got {type(column).__name__}")
+    if isinstance(solutes, Solute):
+        solutes = [solutes]
+    elif isinstance(solutes, dict):
+        solutes = list(solutes.values())
+    solutes = [_check_solute(s) for s in solutes]
+    if not solutes:
+        raise ValueError("solutes must hold at least one Solute")
+    t = check_array("t", t, ndim=1, min_size=1)
+    if t.size > 1 and np.any(np.diff(t) <= 0):
+        raise ValueError("t must be strictly increasing (s)")
+    c0 = np.broadcast_to(check_array("c0", c0), (len(solutes),)).astype(float)
+    if np.any(c0 < 0):
+        raise ValueError(f"c0 must be >= 0, got {c0.min()}")
+    check_choice("method", method, ("fd", "exact"))
+    comps = np.zeros((len(solutes), t.size))
+    infos = []
+    for i, s in enumerate(solutes):
+        if method == "exact":
+            if plate_height != "film" or film_diffusivity is None:
+                raise ValueError("method='exact' solves the isothermal model without dispersion: "
+                                 "pass plate_height='film' and a constant film_diffusivity")
+            if not (isinstance(injection, int | float) and not isinstance(injection, bool)):
+                raise TypeError("method='exact' takes a rectangular injection length (s)")
+            col, an = column.isothermal_equivalent(s, film_diffusivity=film_diffusivity)
+            ch = simulate(col, [an], t, injection_time=float(injection), method="exact")
+            comps[i] = c0[i] * ch.components[0]
+            infos.append({"method": "exact"})
+            continue
+        coef = column.coefficients(s, plate_height=plate_height,
+                                   film_diffusivity=film_diffusivity)
+        y, flux, info = fd_programmed.outlet_response_programmed(
+            column.length, coef, t, c_in=injection, alpha=column.phase_ratio, tol=tol,
+            progress=progress, **options)
+        comps[i] = c0[i] * y
+        info = dict(info)
+        info["flux"] = c0[i] * flux
+        infos.append(info)
+    ch = Chromatogram(t=t, c=comps.sum(0), components=comps,
+                      names=tuple(s.name for s in solutes))
+    return ch, infos
 
 
 # silence "imported but unused" for names re-exported through __all__

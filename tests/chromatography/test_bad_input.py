@@ -35,6 +35,7 @@ from sciflow.chromatography.simulate import outlet_response_exact
 from tests._bad_input import Row, make_tests
 from tests.chromatography import bad_input_programs as _programs_rows
 from tests.chromatography import test_bad_input_estimation as _estimation_rows
+from tests.chromatography import test_bad_input_fd_programmed as _fd_programmed_rows
 from tests.chromatography import test_bad_input_injection as _injection_rows
 from tests.chromatography import test_bad_input_method as _method_rows
 
@@ -611,7 +612,7 @@ ROWS = [
 
 # programmed GC (thermo, programs): rows kept in their own file
 ROWS = (ROWS + _programs_rows.ROWS + _method_rows.ROWS + _estimation_rows.ROWS
-        + _injection_rows.ROWS)
+        + _injection_rows.ROWS + _fd_programmed_rows.ROWS)
 
 test_bad_input, test_every_public_name_has_a_row = make_tests("sciflow.chromatography", ROWS)
 
