@@ -310,17 +310,33 @@ def holdup_time(t, L, d, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient, gas, tp, pi
 @njit
 def fields(ts, xs, L, d, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient, gas, tp, pin, pout, mode,
            normal):
-    """T, p, u (K, Pa, m/s) on the grid ``ts`` (m,) x ``xs`` (n,): arrays of shape (m, n)."""
+    """T, p, u (K, Pa, m/s) on the grid ``ts`` (m,) x ``xs`` (n,): arrays of shape (m, n).
+
+    The same values as :func:`flow_state` point by point; the per-time quantities (kappa_L,
+    p_in, p_out and, without a gradient, T) are computed once per time."""
     m = ts.size
     n = xs.size
     T = np.empty((m, n))
     p = np.empty((m, n))
     u = np.empty((m, n))
     for i in range(m):
+        t = ts[i]
+        kL = _kappa(L, t, d, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient, gas)
+        p_in, p_out = pressures(t, tp, pin, pout, mode, kL, normal)
+        dp2 = p_in * p_in - p_out * p_out
+        T_uniform = temperature(0.0, t, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient)
         for j in range(n):
-            T[i, j], p[i, j], u[i, j] = flow_state(xs[j], ts[i], L, d, tT, T0, gdT, ga, gx0, gL0,
-                                                   x_ref, gradient, gas, tp, pin, pout, mode,
-                                                   normal)
+            x = xs[j]
+            if gradient:
+                Tx = temperature(x, t, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient)
+                frac = _kappa(x, t, d, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient, gas) / kL
+            else:
+                Tx = T_uniform
+                frac = x / L
+            px = math.sqrt(max(p_in * p_in - frac * dp2, 0.0))
+            T[i, j] = Tx
+            p[i, j] = px
+            u[i, j] = Tx * dp2 / (64.0 * px * d * d * kL)
     return T, p, u
 
 
