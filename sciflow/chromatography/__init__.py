@@ -45,7 +45,8 @@ from .thermo import KCentric, Solute, load_retention_database
 __all__ = ["Column", "Analyte", "Chromatogram", "Moments", "moments", "simulate", "fit",
            "fit_many", "FitResult", "KCentric", "Solute", "load_retention_database",
            "OvenProgram", "ThermalGradient", "PressureProgram", "FlowProgram",
-           "ProgrammedColumn", "RetentionTable", "retention", "simulate_programmed", "fit_retention_parameters",
+           "ProgrammedColumn", "RetentionTable", "retention", "simulate_programmed",
+           "fit_retention_parameters",
            "optimize_program", "RectangularPulse", "GaussianPulse",
            "ExponentiallyModifiedGaussian", "SampledInjection", "outlet_response_fd_competitive",
            "retention_shift", "competition_threshold", "CompetitionThresholds"]
