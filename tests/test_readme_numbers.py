@@ -157,3 +157,11 @@ def test_gauge_energies_and_dimension():
     assert len(quoted) == 3, quoted
     for comment, value in quoted:
         _assert_quoted(value, _leading_number(comment))
+
+
+# ------------------------------------------------------------------ programmed GC
+def test_programmed_gc_prediction_numbers():
+    _, quoted, _ = _run(_block("ProgrammedColumn"))
+    assert len(quoted) == 3
+    for comment, value in quoted:
+        _assert_quoted(value, _leading_number(comment))
