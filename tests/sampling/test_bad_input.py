@@ -36,6 +36,7 @@ from sciflow.sampling.models import BoundGaussianMixture
 from sciflow.sampling.solvers import SOLVERS, _Grid, phi
 
 from .._bad_input import Row, make_tests
+from . import bad_input_mixtures as _mixtures_rows
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 
@@ -901,6 +902,9 @@ NN_ROWS = [
         r"num_threads must be >= 1"),
     Row(nn.train, "rng a string", lambda: train(rng="seed"), TypeError, r"rng must be"),
 ]
+
+# rows of the newer modules live in their own files
+ROWS += _mixtures_rows.ROWS
 
 if HAS_TORCH:
     ROWS += NN_ROWS
