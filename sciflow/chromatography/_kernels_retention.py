@@ -83,23 +83,34 @@ def _profile(x, dT, a, x0, L0):
 
 
 @njit
+def _node_temperature(x, i, T0, gdT, ga, gx0, gL0, x_ref, gradient):
+    """T_i(x): the temperature profile of program node i (K)."""
+    T = T0[i]
+    if gradient:
+        T += (_profile(x, gdT[i], ga[i], gx0[i], gL0[i])
+              - _profile(x_ref, gdT[i], ga[i], gx0[i], gL0[i]))
+    return T
+
+
+@njit
+def _temperature_and_slope(x, t, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient):
+    """(T(x, t), dT/dt): linear in t between nodes at fixed x, flat (slope 0) outside."""
+    n = tT.size
+    if n == 1:
+        return _node_temperature(x, 0, T0, gdT, ga, gx0, gL0, x_ref, gradient), 0.0
+    i, w = locate(tT, t)
+    Ta = _node_temperature(x, i, T0, gdT, ga, gx0, gL0, x_ref, gradient)
+    Tb = _node_temperature(x, i + 1, T0, gdT, ga, gx0, gL0, x_ref, gradient)
+    T = Ta + w * (Tb - Ta)
+    if t <= tT[0] or t >= tT[n - 1]:
+        return T, 0.0
+    return T, (Tb - Ta) / (tT[i + 1] - tT[i])
+
+
+@njit
 def temperature(x, t, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient):
     """T(x, t) (K)."""
-    i, w = locate(tT, t)
-    if tT.size == 1:
-        Ta = T0[0]
-        if gradient:
-            Ta += _profile(x, gdT[0], ga[0], gx0[0], gL0[0]) - _profile(
-                x_ref, gdT[0], ga[0], gx0[0], gL0[0])
-        return Ta
-    Ta = T0[i]
-    Tb = T0[i + 1]
-    if gradient:
-        Ta += (_profile(x, gdT[i], ga[i], gx0[i], gL0[i])
-               - _profile(x_ref, gdT[i], ga[i], gx0[i], gL0[i]))
-        Tb += (_profile(x, gdT[i + 1], ga[i + 1], gx0[i + 1], gL0[i + 1])
-               - _profile(x_ref, gdT[i + 1], ga[i + 1], gx0[i + 1], gL0[i + 1]))
-    return Ta + w * (Tb - Ta)
+    return _temperature_and_slope(x, t, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient)[0]
 
 
 @njit
@@ -179,19 +190,7 @@ def residency(x, t, L, d, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient, gas, tp, p
 @njit
 def _temperature_dt(x, t, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient):
     """(T, dT/dt) at (x, t): the time slope of the piecewise-linear program (0 outside)."""
-    T = temperature(x, t, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient)
-    n = tT.size
-    if n == 1 or t <= tT[0] or t >= tT[n - 1]:
-        return T, 0.0
-    i, w = locate(tT, t)
-    Ta = T0[i]
-    Tb = T0[i + 1]
-    if gradient:
-        Ta += (_profile(x, gdT[i], ga[i], gx0[i], gL0[i])
-               - _profile(x_ref, gdT[i], ga[i], gx0[i], gL0[i]))
-        Tb += (_profile(x, gdT[i + 1], ga[i + 1], gx0[i + 1], gL0[i + 1])
-               - _profile(x_ref, gdT[i + 1], ga[i + 1], gx0[i + 1], gL0[i + 1]))
-    return T, (Tb - Ta) / (tT[i + 1] - tT[i])
+    return _temperature_and_slope(x, t, tT, T0, gdT, ga, gx0, gL0, x_ref, gradient)
 
 
 @njit
