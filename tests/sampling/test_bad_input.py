@@ -37,6 +37,8 @@ from sciflow.sampling.solvers import SOLVERS, _Grid, phi
 
 from .._bad_input import Row, make_tests
 from . import bad_input_mixtures as _mixtures_rows
+from . import bad_input_search as _search_rows
+from . import bad_input_skipping as _skipping_rows
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 
@@ -904,7 +906,7 @@ NN_ROWS = [
 ]
 
 # rows of the newer modules live in their own files
-ROWS += _mixtures_rows.ROWS
+ROWS += _mixtures_rows.ROWS + _search_rows.ROWS + _skipping_rows.ROWS
 
 if HAS_TORCH:
     ROWS += NN_ROWS
