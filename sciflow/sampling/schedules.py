@@ -70,7 +70,8 @@ from .._validate import (
     check_real,
 )
 
-__all__ = ["VPSchedule", "EDMSchedule", "FlowSchedule", "SPACINGS", "Schedule"]
+__all__ = ["VPSchedule", "EDMSchedule", "FlowSchedule", "SPACINGS", "Schedule",
+           "DiscreteSchedule", "rescale_zero_terminal_snr"]
 
 SPACINGS = ("uniform_t", "quadratic", "uniform_lambda", "karras", "karras_truncated")
 
@@ -642,3 +643,233 @@ class FlowSchedule(Schedule):
         scale = check_positive("scale", scale)
         t = expit(loc + scale * as_rng(rng).standard_normal(n))
         return np.asarray(self.shift_time(t)) if shifted else t
+
+
+# ==================================================================================== discrete
+@dataclass(frozen=True, eq=False)
+class DiscreteSchedule(Schedule):
+    """A variance-preserving schedule given by DDPM's discrete ``betas`` (``N`` levels).
+
+    ``alphabar_n = prod_{m <= n} (1 - beta_m)`` is placed at ``t_n = n/N`` (``n = 1..N``;
+    ``t_0 = 0`` is the data, ``alphabar_0 = 1``), and ``log alpha = log sqrt(alphabar)`` is
+    interpolated linearly in ``t`` between the knots (DPM-Solver's ``NoiseScheduleVP
+    ("discrete")`` convention, with ``t`` shifted by one level so that ``t = 0`` has
+    ``sigma = 0`` like every schedule here). A zero terminal SNR (``beta_N = 1``,
+    ``alphabar_N = 0``, e.g. from :func:`rescale_zero_terminal_snr`) is allowed: on the last
+    interval ``alpha`` itself is interpolated linearly, so ``alpha -> 0``, ``log alpha ->
+    -inf``, ``lambda -> -inf`` at ``t = 1`` and ``alpha'`` stays finite. ``t_from_lambda`` is
+    the exact inverse of the interpolation (``log alpha = -log(1 + e^{-2 lambda})/2``, then
+    the segment is inverted). Derivatives are those of the interpolant (piecewise: one-sided
+    from the right at the knots). Note that the probability-flow ODE in ``lambda`` does not
+    depend on the interpolation (for VP, ``alpha`` is a function of ``lambda``): only the
+    ``t`` <-> ``lambda`` map does, which is what ``"uniform_t"`` spacings and ``euler`` see.
+
+    Defaults: ``t_start = 1`` (the last level, ``alphabar_N``), ``t_end = t_eps = 1/N`` (the
+    first level, ``sigma^2 = beta_1``), ``t_max_finite = 1`` or, with zero terminal SNR,
+    ``(N - 1)/N``.
+
+    Parameters
+    ----------
+    betas : (N,) array_like, N >= 2
+        In ``(0, 1]``, only the last may equal 1. Constructors :meth:`scaled_linear` (latent
+        diffusion: ``betas = linspace(sqrt(0.00085), sqrt(0.012), 1000)**2``, ``alpha_T ~
+        0.068``) and :meth:`linear` (DDPM: ``linspace(1e-4, 0.02, 1000)``).
+    """
+
+    betas: np.ndarray
+
+    def __post_init__(self):
+        b = np.array(self._check_betas(self.betas), dtype=float)
+        b.setflags(write=False)
+        object.__setattr__(self, "betas", b)
+        n = b.size
+        with np.errstate(divide="ignore"):
+            la = np.concatenate([[0.0], 0.5 * np.cumsum(np.log1p(-b))])
+        la[-1] = -np.inf if b[-1] == 1.0 else la[-1]
+        la.setflags(write=False)
+        object.__setattr__(self, "_la", la)
+        object.__setattr__(self, "_n", n)
+        # alpha at the last finite knot (used on the last interval when alpha_N = 0)
+        object.__setattr__(self, "_a_last", math.exp(float(la[n - 1])))
+
+    @staticmethod
+    def _check_betas(betas):
+        if isinstance(betas, str | bytes) or betas is None:
+            raise TypeError(f"betas must be a 1-D array of numbers, got {betas!r}")
+        try:
+            b = np.asarray(betas, dtype=float)
+        except (TypeError, ValueError):
+            raise TypeError(f"betas must be a 1-D array of numbers, got {betas!r}") from None
+        if b.ndim != 1 or b.size < 2:
+            raise ValueError(f"betas must be a 1-D array of at least 2 values, got shape "
+                             f"{b.shape}")
+        if not np.all(np.isfinite(b)):
+            raise ValueError("betas must be finite")
+        if np.any(b <= 0.0) or np.any(b > 1.0):
+            raise ValueError(f"betas must lie in (0, 1], got values in [{b.min()}, {b.max()}]")
+        if np.any(b[:-1] == 1.0):
+            raise ValueError("betas: only the last beta may equal 1 (alphabar = 0 there)")
+        return b
+
+    @classmethod
+    def scaled_linear(cls, n=1000, beta_start=0.00085, beta_end=0.012):
+        """Latent diffusion's ``betas = linspace(sqrt(beta_start), sqrt(beta_end), n)**2``."""
+        n = check_int("n", n, low=2)
+        b0 = check_positive("beta_start", beta_start)
+        b1 = check_positive("beta_end", beta_end)
+        return cls(np.linspace(math.sqrt(b0), math.sqrt(b1), n) ** 2)
+
+    @classmethod
+    def linear(cls, n=1000, beta_start=1e-4, beta_end=0.02):
+        """DDPM's ``betas = linspace(beta_start, beta_end, n)``."""
+        n = check_int("n", n, low=2)
+        b0 = check_positive("beta_start", beta_start)
+        b1 = check_positive("beta_end", beta_end)
+        return cls(np.linspace(b0, b1, n))
+
+    def __eq__(self, other):
+        if not isinstance(other, DiscreteSchedule):
+            return NotImplemented
+        return self.betas.shape == other.betas.shape and bool(np.all(self.betas == other.betas))
+
+    def __hash__(self):
+        return hash((DiscreteSchedule, self.betas.tobytes()))
+
+    def __repr__(self):
+        return (f"DiscreteSchedule(N={self._n}, beta_1={self.betas[0]:.6g}, "
+                f"beta_N={self.betas[-1]:.6g}, alpha_T={self.alpha_T:.6g})")
+
+    # ---------------------------------------------------------------- properties
+    @property
+    def n_levels(self) -> int:
+        """N, the number of discrete levels."""
+        return self._n
+
+    @property
+    def alphas_cumprod(self) -> np.ndarray:
+        """``alphabar_n``, n = 1..N (a copy)."""
+        with np.errstate(under="ignore"):
+            return np.exp(2.0 * self._la[1:])
+
+    @property
+    def alpha_T(self) -> float:
+        """``alpha(1) = sqrt(alphabar_N)`` (0 for a zero terminal SNR)."""
+        return 0.0 if self.zero_terminal_snr else math.exp(float(self._la[-1]))
+
+    @property
+    def zero_terminal_snr(self) -> bool:
+        return bool(self.betas[-1] == 1.0)
+
+    @property
+    def t_max(self) -> float:
+        return 1.0
+
+    @property
+    def t_start(self) -> float:
+        return 1.0
+
+    @property
+    def t_end(self) -> float:
+        return 1.0 / self._n
+
+    @property
+    def t_eps(self) -> float:
+        return 1.0 / self._n
+
+    @property
+    def t_max_finite(self) -> float:
+        return (self._n - 1.0) / self._n if self.zero_terminal_snr else 1.0
+
+    # ---------------------------------------------------------------- interpolation
+    def _segment(self, t):
+        t = np.asarray(t, dtype=float)
+        n = self._n
+        j = np.clip(np.floor(t * n).astype(int), 0, n - 1)
+        u = t * n - j
+        zero = (j == n - 1) & self.zero_terminal_snr
+        return t, j, u, zero
+
+    def _log_alpha(self, t):
+        t, j, u, zero = self._segment(t)
+        la = self._la
+        lo = la[j]
+        hi = np.where(zero, 0.0, la[np.minimum(j + 1, self._n)])
+        lin = (1.0 - u) * lo + u * np.where(np.isinf(hi), 0.0, hi)
+        with np.errstate(divide="ignore"):
+            last = np.log(np.maximum((1.0 - u) * self._a_last, 0.0))
+        return np.where(zero, last, lin)
+
+    def _log_sigma(self, t):
+        la = self._log_alpha(t)
+        with np.errstate(divide="ignore"):
+            return 0.5 * np.log(-np.expm1(2.0 * la))
+
+    def _lambda(self, t):
+        la = self._log_alpha(t)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lam = la - 0.5 * np.log(-np.expm1(2.0 * la))
+        return lam
+
+    def _dlog_alpha(self, t):
+        t, j, u, zero = self._segment(t)
+        la = self._la
+        hi = la[np.minimum(j + 1, self._n)]
+        slope = self._n * (np.where(np.isinf(hi), 0.0, hi) - la[j])
+        with np.errstate(divide="ignore"):
+            last = -self._n / (1.0 - u)  # d log((1 - u) a) / dt
+        return np.where(zero, last, slope)
+
+    def dalpha(self, t):
+        t = self.check_t("t", t)
+        _, j, u, zero = self._segment(t)
+        with np.errstate(under="ignore", invalid="ignore"):
+            gen = np.exp(self._log_alpha(t)) * self._dlog_alpha(t)
+        return _out(np.where(zero, -self._n * self._a_last, gen))
+
+    def _sigma_dsigma(self, t):
+        # sigma sigma' = -alpha alpha'; on the last interval of a zero-SNR schedule
+        # alpha alpha' = -(1 - u) a^2 N, finite (0 at t = 1)
+        _, j, u, zero = self._segment(t)
+        la = self._log_alpha(t)
+        with np.errstate(under="ignore", invalid="ignore", over="ignore"):
+            gen = -np.exp(2.0 * la) * self._dlog_alpha(t)
+            last = (1.0 - u) * self._a_last ** 2 * self._n
+        return np.where(zero, last, gen)
+
+    def _t_from_lambda(self, lam):
+        lam = np.asarray(lam, dtype=float)
+        la = -0.5 * np.logaddexp(0.0, -2.0 * lam)
+        knots = self._la
+        n = self._n
+        j = np.clip(np.searchsorted(-knots, -la, side="right") - 1, 0, n - 1)
+        zero = (j == n - 1) & self.zero_terminal_snr
+        lo = knots[j]
+        hi = knots[np.minimum(j + 1, n)]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            u_lin = (la - lo) / np.where(np.isinf(hi), -1.0, hi - lo)
+            u_last = 1.0 - np.exp(la) / self._a_last
+        u = np.clip(np.where(zero, u_last, u_lin), 0.0, 1.0)
+        return np.clip((j + u) / n, 0.0, 1.0)
+
+    def sample_training_t(self, n, rng=None):
+        """Uniform training levels ``t = k/N``, ``k = 1..N`` (DDPM's discrete timesteps)."""
+        n = check_int("n", n, low=0)
+        return as_rng(rng).integers(1, self._n + 1, size=n) / self._n
+
+
+def rescale_zero_terminal_snr(schedule):
+    """Lin et al. (2024), Algorithm 1: shift and scale ``sqrt(alphabar)`` so that the last
+    level has ``alphabar_N = 0`` (zero terminal SNR) and the first keeps its value; returns a
+    new :class:`DiscreteSchedule` (``beta_N = 1``)."""
+    if not isinstance(schedule, DiscreteSchedule):
+        raise TypeError(f"schedule must be a DiscreteSchedule, got {type(schedule).__name__}")
+    s = np.sqrt(np.cumprod(1.0 - schedule.betas))
+    s0, sT = float(s[0]), float(s[-1])
+    if not s0 > sT:
+        raise ValueError("schedule must have a decreasing alphabar (alphabar_1 > alphabar_N)")
+    s = (s - sT) * (s0 / (s0 - sT))
+    ab = s * s
+    alphas = np.concatenate([[ab[0]], ab[1:] / ab[:-1]])
+    betas = 1.0 - alphas
+    betas[-1] = 1.0
+    return DiscreteSchedule(betas)
