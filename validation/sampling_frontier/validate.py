@@ -15,9 +15,13 @@ not against another sampler. Checks (tolerances stated once, from the measured v
 4. **Solver-schedule search** against ``optimize_steps`` at equal search cost (NFE 5).
 5. **Step skipping**: NFE saved on a 50-step DPM-Solver++(2M) trajectory at nearly equal error,
    and the shorter uniform grid at the same NFE.
-6. **Posterior sampling** (linear inverse problem): sliced Wasserstein to the exact posterior,
-   component weights and 90 % coverage.
-7. **Guidance**: the gap between CFG and the tilted density p(x) p(c|x)^w.
+6. **Posterior sampling** (8-Gaussian prior, y = [1, 0.3] x + N(0, 0.2^2)): the twisted SMC
+   sampler within sliced-W1 0.05 of the exact posterior at 4,000 particles and NFE 25
+   (measured 0.031), DPS at least 3x farther (measured 0.48: its bias), and 90 % intervals of
+   SMC covering 90 % within the binomial error of the number of draws.
+7. **Guidance** (8 Gaussians of std 0.5, label 0): CFG with weight w equals classifier
+   guidance with scale 1 + w; at w = 0 it samples the component (within 3x the sampling
+   floor), at w = 1 it misses the tilted density p(x) p(c|x)^(1+w) by more than 5x the floor.
 8. **Bridges**: the Brownian bridge transports Gaussian end points exactly (covariance error
    at rounding level, < 1e-10) and reaches the 8-Gaussian target within twice the sliced-W2
    distance between two independent target samples of the same size (the sampling floor).
@@ -138,8 +142,62 @@ def study_bridges(quick):
             "passed": bool(cov_err < 1e-10 and mean_err < 1e-10 and sw < 2.0 * floor)}
 
 
+def study_posterior(quick):
+    from sciflow.sampling.posterior import (
+        LinearInverseProblem,
+        component_weights,
+        dps_sample,
+        exact_score_sample,
+        interval_coverage,
+        sliced_wasserstein,
+        tds_sample,
+    )
+
+    prob = LinearInverseProblem(eight_gaussians(), np.array([[1.0, 0.3]]), 0.2**2)
+    y = np.array([1.5])
+    post = prob.posterior(y)
+    ref = post.sample(20000, rng=0)
+    out = {"posterior_weights_top": sorted(post.weights.tolist(), reverse=True)[:3]}
+    samplers = {"smc_tds": lambda: tds_sample(prob, y, VP, n_particles=4000, nfe=25, rng=1),
+                "dps": lambda: dps_sample(prob, y, VP, n=4000, nfe=25, zeta=1.0, rng=1),
+                "exact_score": lambda: exact_score_sample(prob, y, VP, n=4000, nfe=25, rng=1)}
+    for name, fn in samplers.items():
+        r = fn()
+        out[name] = {"sliced_w1": float(sliced_wasserstein(r.x, ref)), "nfe": int(r.nfe),
+                     "weight_error": float(np.abs(component_weights(r.x, post)
+                                                  - post.weights).sum())}
+    cov = interval_coverage(prob, lambda yy, rng: tds_sample(prob, yy, VP, n_particles=500,
+                                                            nfe=50, rng=rng),
+                            n_draws=100 if quick else 200, rng=0)
+    out["smc_coverage_90"] = float(cov.coverage)
+    # SW target 0.05 at 4000 particles, NFE 25 (measured 0.031); coverage window of the issue
+    # widened by the binomial error of n_draws (0.9 +- 2 sqrt(0.09 / n))
+    half = 0.05 + 2 * np.sqrt(0.09 / cov.n_draws)
+    out["passed"] = bool(out["smc_tds"]["sliced_w1"] < 0.05
+                         and out["dps"]["sliced_w1"] > 3 * out["smc_tds"]["sliced_w1"]
+                         and abs(cov.coverage - 0.9) <= half)
+    return out
+
+
+def study_guidance(quick):
+    from sciflow.sampling.guidance import guidance_gap
+
+    gm = eight_gaussians(std=0.5)
+    rows = {}
+    for w in ((0.0, 1.0) if quick else (0.0, 0.5, 1.0, 2.0, 4.0)):
+        g = guidance_gap(gm, 0, w, VP, n=2000, nfe=100, rng=0)
+        rows[str(w)] = {"sliced_w": float(g.sw), "sw_floor": float(g.sw_floor),
+                        "mean_shift": float(g.mean_shift), "cov_error": float(g.cov_error)}
+    # w = 0 samples the component exactly (within the floor); w = 1 misses the tilted density
+    # p(x) p(c|x)^(1+w) by far more than the floor (measured 0.30 vs 0.02)
+    ok = rows["0.0"]["sliced_w"] < 3 * rows["0.0"]["sw_floor"] and \
+        rows["1.0"]["sliced_w"] > 5 * rows["1.0"]["sw_floor"]
+    return {"cfg_vs_tilted": rows, "passed": bool(ok)}
+
+
 STUDIES = {"inversion": study_inversion, "terminal_snr": study_terminal_snr,
-           "search": study_search, "skipping": study_skipping, "bridges": study_bridges}
+           "search": study_search, "skipping": study_skipping, "posterior": study_posterior,
+           "guidance": study_guidance, "bridges": study_bridges}
 
 
 def run(outdir, quick=False):
