@@ -141,6 +141,62 @@ assert sk.nfe < 40
 assert err_skip < err_short
 
 # %% [markdown]
+# ## 6. Posterior sampling for a linear inverse problem
+#
+# With the 8-Gaussian prior and one noisy linear measurement $y = [1, 0.3]\,x + \mathcal
+# N(0, 0.2^2)$ the posterior is again a Gaussian mixture, known exactly (three components carry
+# weights 0.66, 0.18 and 0.16 for $y = 1.5$). At 25 evaluations and 4,000 particles the twisted
+# SMC sampler lands within sliced-W1 0.03 of it; DPS, which plugs the denoiser's mean into the
+# likelihood, is biased (0.48) and puts the wrong weights on the components.
+
+# %%
+from sciflow.sampling.posterior import (
+    LinearInverseProblem,
+    dps_sample,
+    sliced_wasserstein,
+    tds_sample,
+)
+
+prob = LinearInverseProblem(gm8, np.array([[1.0, 0.3]]), 0.2**2)
+y = np.array([1.5])
+post = prob.posterior(y)
+ref_post = post.sample(20000, rng=0)
+smc = tds_sample(prob, y, VP, n_particles=4000, nfe=25, rng=1)
+dps = dps_sample(prob, y, VP, n=4000, nfe=25, zeta=1.0, rng=1)
+sw_smc, sw_dps = sliced_wasserstein(smc.x, ref_post), sliced_wasserstein(dps.x, ref_post)
+print(f"sliced W1 to the exact posterior: SMC {sw_smc:.3f}, DPS {sw_dps:.3f} (NFE 25)")
+fig, axs = plt.subplots(1, 3, figsize=(10, 3.3), sharex=True, sharey=True)
+for ax, pts, title in zip(axs, (ref_post[:4000], smc.x, dps.x), ("exact", "SMC", "DPS"),
+                          strict=True):
+    ax.scatter(*pts.T, s=1)
+    ax.set_title(title)
+
+# %%
+assert sw_smc < 0.05
+assert sw_dps > 0.3
+
+# %% [markdown]
+# ## 7. Guidance: what classifier-free guidance samples
+#
+# For a mixture (8 Gaussians of std 0.5) with the component as the class, CFG with weight
+# $w$ is exactly classifier guidance with scale $1 + w$, whose naive target is the tilted
+# density $p(x)\,p(c\mid x)^{1+w}$. The sampler does not reach it: at $w = 1$ the samples sit
+# sliced-W 0.30 away (sampling floor 0.02), their mean 0.44 off — CFG pushes the samples
+# farther from the other components than the tilted density does.
+
+# %%
+from sciflow.sampling.guidance import guidance_gap
+
+gap = {w: guidance_gap(eight_gaussians(std=0.5), 0, w, VP, n=2000, nfe=100, rng=0)
+       for w in (0.0, 1.0)}
+for w, g in gap.items():
+    print(f"w = {w}: sliced W {g.sw:.3f} (floor {g.sw_floor:.3f}), mean shift {g.mean_shift:.3f}")
+
+# %%
+assert gap[0.0].sw < 3 * gap[0.0].sw_floor
+assert gap[1.0].sw > 0.25 and gap[1.0].mean_shift > 0.4
+
+# %% [markdown]
 # ## 8. Brownian bridges
 #
 # A bridge $x_t = (1-t)x_0 + t x_1 + \sigma\sqrt{t(1-t)}\,z$ between two distributions has an
