@@ -45,8 +45,10 @@ def mean_dist(a, b):
 # grid that `sample` uses backwards. The cycle $x_0 \to x_T \to x_0$ is then wrong only by the
 # solvers' own error, which on the sharp 8-Gaussian mixture (std 0.1) needs many steps: with
 # DPM-Solver++(3M) the mean cycle error is about 2e-2 at NFE 20 and falls with order ~3.
-# `exact=True` instead inverts the discrete sampler step by step (Hong et al. 2024), so the
-# cycle closes to the iteration tolerance (~1e-11) at the price of extra evaluations.
+# `exact=True` instead inverts the discrete sampler step by step (Hong et al. 2024; a
+# per-sample Newton iteration where the fixed-point iteration stalls), so at NFE 20 the cycle
+# closes to ~1e-12 at the price of extra model calls (here a few thousand batched calls, against
+# 20 for the plain encoder; the Newton iterations run only on the samples that need them).
 
 # %%
 from sciflow.sampling.inversion import encode
@@ -59,11 +61,11 @@ for n in nfes:
     xT = encode(model8, x0, VP, solver="dpmpp_3m", nfe=n)
     cycle.append(mean_dist(sample(model8, xT, VP, solver="dpmpp_3m", nfe=n), x0))
 orders = np.log2(np.array(cycle[:-1]) / np.array(cycle[1:]))
-ex = encode(model8, x0[:50], VP, solver="ddim", nfe=80, exact=True, return_info=True)
-exact_cycle = np.max(np.linalg.norm(sample(model8, ex.x, VP, solver="ddim", nfe=80) - x0[:50],
-                                    axis=-1))
+ex = encode(model8, x0, VP, solver="dpm_solver_3", nfe=20, exact=True, return_info=True)
+exact_cycle = mean_dist(sample(model8, ex.x, VP, solver="dpm_solver_3", nfe=20), x0)
 print("cycle errors", np.round(cycle, 6), "orders", np.round(orders, 2))
-print(f"exact inversion (DDIM, NFE 80): max cycle error {exact_cycle:.1e}, {ex.nfe} evaluations")
+print(f"exact inversion (DPM-Solver-3, NFE 20): mean cycle error {exact_cycle:.1e}, "
+      f"{ex.nfe - ex.nfe_plain} extra (batched) model calls")
 plt.loglog(nfes, cycle, "o-")
 plt.xlabel("NFE")
 plt.ylabel("mean cycle error")
@@ -71,7 +73,7 @@ plt.ylabel("mean cycle error")
 # %%
 assert 1e-2 < cycle[0] < 5e-2
 assert 2.0 < np.median(orders) < 3.6
-assert exact_cycle < 1e-9
+assert exact_cycle < 1e-10
 
 # %% [markdown]
 # ## 2. Zero terminal SNR and One More Step

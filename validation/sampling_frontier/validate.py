@@ -4,9 +4,10 @@ Every study runs on analytic Gaussian mixtures (``sciflow.sampling.mixtures``), 
 scores and probability-flow maps are exact, so each number below is an error against the truth,
 not against another sampler. Checks (tolerances stated once, from the measured values):
 
-1. **Inversion** (``encode``): the cycle x0 -> x_T -> x0 with DPM-Solver++(3M) on the 8-Gaussian
-   mixture converges with order ~3 (observed 2.3-3.0) and the exact inversion (``exact=True``)
-   returns x0 to its tolerance.
+1. **Inversion** (``encode``): the plain cycle x0 -> x_T -> x0 with DPM-Solver++(3M) on the
+   8-Gaussian mixture converges with order ~3 (observed 2.3-3.0; 1.1e-2 at NFE 20: the solvers'
+   own error on components of std 0.1); the exact inversion (``exact=True``) of DPM-Solver-3 and
+   DPM-Solver++(3M) at NFE 20 closes the cycle below 1e-4 (measured ~1e-12).
 2. **Zero terminal SNR** (``terminal_snr_bias``): the exact mean bias of the scaled-linear
    schedule (alpha_T = 0.068) on ``mixture_3d`` (measured |bias| 0.0254) is reduced at least 10x
    by the rescaled schedule and by One More Step.
@@ -39,7 +40,7 @@ from sciflow.sampling.mixtures import eight_gaussians, mixture_3d
 
 VP = VPSchedule("linear")
 CYCLE_ORDER = (2.0, 3.6)       # DPM-Solver++(3M) cycle, observed 2.3-3.0
-EXACT_CYCLE_TOL = 1e-8         # exact inversion at NFE 80 (measured 3.8e-12 with ddim)
+EXACT_CYCLE_TOL = 1e-4         # issue target at NFE 20 (exact inversion: measured ~1e-12)
 SNR_REDUCTION = 10.0           # issue target
 
 
@@ -59,14 +60,17 @@ def study_inversion(quick):
         xT = encode(model, x0, VP, solver="dpmpp_3m", nfe=n)
         cyc.append(_mean_dist(sample(model, xT, VP, solver="dpmpp_3m", nfe=n), x0))
     orders = [float(np.log2(cyc[i] / cyc[i + 1])) for i in range(len(cyc) - 1)]
-    ex = encode(model, x0[:50], VP, solver="ddim", nfe=80, exact=True, return_info=True)
-    back = sample(model, ex.x, VP, solver="ddim", nfe=80)
-    exact_err = float(np.max(np.linalg.norm(back - x0[:50], axis=-1)))
+    exact = {}
+    for solver in ("dpm_solver_3", "dpmpp_3m"):
+        ex = encode(model, x0, VP, solver=solver, nfe=20, exact=True, return_info=True)
+        back = sample(model, ex.x, VP, solver=solver, nfe=20)
+        exact[solver] = {"mean_cycle_error": _mean_dist(back, x0),
+                         "extra_model_calls": int(ex.nfe - ex.nfe_plain),
+                         "n_samples": len(x0)}
     ok = (CYCLE_ORDER[0] <= np.median(orders) <= CYCLE_ORDER[1]
-          and exact_err < EXACT_CYCLE_TOL)
+          and all(v["mean_cycle_error"] < EXACT_CYCLE_TOL for v in exact.values()))
     return {"nfe": list(nfes), "cycle_error": cyc, "observed_order": orders,
-            "exact_ddim_nfe80_max_error": exact_err, "exact_nfe_spent": int(ex.nfe),
-            "passed": bool(ok)}
+            "exact_nfe20": exact, "passed": bool(ok)}
 
 
 def study_terminal_snr(quick):
