@@ -37,6 +37,7 @@ from sciflow.sampling.solvers import SOLVERS, _Grid, phi
 
 from .._bad_input import Row, make_tests
 from . import bad_input_bridges as _bridges_rows
+from . import bad_input_dpmv3 as _dpmv3_rows
 from . import bad_input_guidance as _guidance_rows
 from . import bad_input_inversion as _inversion_rows
 from . import bad_input_mixtures as _mixtures_rows
@@ -914,7 +915,7 @@ NN_ROWS = [
 # rows of the newer modules live in their own files
 ROWS += (_mixtures_rows.ROWS + _search_rows.ROWS + _skipping_rows.ROWS + _bridges_rows.ROWS
          + _pyramid_rows.ROWS + _inversion_rows.ROWS + _terminal_snr_rows.ROWS
-         + _posterior_rows.ROWS + _guidance_rows.ROWS)
+         + _posterior_rows.ROWS + _guidance_rows.ROWS + _dpmv3_rows.ROWS)
 
 if HAS_TORCH:
     ROWS += NN_ROWS
