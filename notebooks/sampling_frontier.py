@@ -99,6 +99,35 @@ assert abs(np.linalg.norm(bias.plain) - 0.0254) < 5e-4
 assert red["rescaled"] > 1e6 and red["oms"] > 10
 
 # %% [markdown]
+# ## 3. DPM-Solver-v3: solver coefficients from the model's own statistics
+#
+# DPM-Solver-v3 (Zheng et al. 2023) estimates, per log-SNR, how the model's prediction depends
+# on its input (the "empirical model statistics", from 4,096 noised data samples here) and
+# builds its multistep coefficients on them. On `mixture_3d` at NFE 10 it is about 2.3x more
+# accurate than the better of DPM-Solver++(2M) and UniPC-2; on the 8 Gaussians it gains about
+# 3x at NFE 5, while at NFE 10 UniPC-2 is as good.
+
+# %%
+from sciflow.sampling.dpmv3 import empirical_model_statistics
+
+gains = {}
+for name, gm, nfe in (("8 Gaussians", gm8, 5), ("mixture_3d", gm3, 10)):
+    m = gm.bind(VP)
+    ems = empirical_model_statistics(m, VP, gm.sample(4096, rng=0), n_lambda=200, rng=0)
+    xT = np.random.default_rng(1).standard_normal((250, gm.dim))
+    ref = gm.exact_ode_solution(xT, VP, 1.0, 1e-3)
+    err = {s: mean_dist(sample(m, xT, VP, solver=s, nfe=nfe, spacing="uniform_lambda",
+                               **({"ems": ems} if s == "dpm_solver_v3" else {})), ref)
+           for s in ("dpmpp_2m", "unipc_2", "dpm_solver_v3")}
+    gains[name] = min(err["dpmpp_2m"], err["unipc_2"]) / err["dpm_solver_v3"]
+    print(name, f"NFE {nfe}:", {k: round(v, 4) for k, v in err.items()},
+          f"gain {gains[name]:.1f}x")
+
+# %%
+assert gains["8 Gaussians"] > 2.5
+assert gains["mixture_3d"] > 1.8
+
+# %% [markdown]
 # ## 4. Searching solvers and steps together
 #
 # `search_solver_schedule` chooses, step by step, the solver order, the prediction type and the
