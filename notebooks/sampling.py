@@ -88,7 +88,8 @@ ax.legend(fontsize=7, ncol=2)
 
 # %%
 theory = {"ddim": 1, "dpm_solver_1": 1, "dpm_solver_2": 2, "dpm_solver_3": 3, "dpmpp_2m": 2,
-          "dpmpp_3m": 3, "unipc_2": 3, "unipc_3": 4, "heun": 2, "euler": 1}
+          "dpmpp_3m": 3, "unipc_2": 3, "unipc_3": 4, "heun": 2, "euler": 1,
+          "dpm_solver_v3": 3}
 print(f"{'solver':14s} {'observed':>9s} {'theory':>7s}")
 for solver in ode_solvers:
     e = np.asarray(errors[solver])
