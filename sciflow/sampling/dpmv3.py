@@ -42,7 +42,6 @@ import numpy as np
 
 from .._validate import as_rng, check_array, check_int, check_positive
 from .backend import as_float_array, to_numpy
-from .schedules import Schedule
 
 __all__ = ["EmpiricalModelStatistics", "empirical_model_statistics"]
 
@@ -250,15 +249,9 @@ def empirical_model_statistics(model, schedule, x_data, *, n_lambda=200, t_start
     EmpiricalModelStatistics
         Costs ``(n_lambda + 1) (2 d + 3)`` model evaluations on batches of ``n`` samples.
     """
-    if not callable(getattr(model, "predict", None)):
-        raise TypeError(f"model must have a predict(x, t, kind) method, got "
-                        f"{type(model).__name__}")
-    if not isinstance(schedule, Schedule):
-        raise TypeError(f"schedule must be a VPSchedule, EDMSchedule or FlowSchedule, got "
-                        f"{type(schedule).__name__}")
-    m_sched = getattr(model, "schedule", None)
-    if m_sched is not None and m_sched != schedule:
-        raise ValueError(f"schedule {schedule!r} differs from the model's schedule {m_sched!r}")
+    from .solvers import check_model_and_schedule  # solvers imports this module
+
+    check_model_and_schedule(model, schedule)
     x0, xp = as_float_array("x_data", x_data)
     shape = tuple(x0.shape)
     if len(shape) != 2 or shape[0] < 2 or shape[1] < 1:

@@ -55,7 +55,7 @@ from .._validate import as_rng, check_array, check_choice, check_int, check_nonn
 from .backend import as_float_array, is_torch, to_numpy
 from .optimize import _mean_error
 from .schedules import Schedule
-from .solvers import NonFiniteError, _phis, _split_singlestep
+from .solvers import NonFiniteError, _phis, _split_singlestep, check_model_and_schedule
 
 __all__ = ["StepChoice", "SolverSearch", "sample_plan", "search_solver_schedule",
            "DEFAULT_CANDIDATES", "INITS"]
@@ -520,12 +520,7 @@ def search_solver_schedule(model, schedule, x_T, reference=None, *, nfe, candida
     SolverSearch
     """
     t_wall = time.perf_counter()
-    if not callable(getattr(model, "predict", None)):
-        raise TypeError(f"model must have a predict(x, t, kind) method, got "
-                        f"{type(model).__name__}")
-    if not isinstance(schedule, Schedule):
-        raise TypeError(f"schedule must be a VPSchedule, EDMSchedule or FlowSchedule, got "
-                        f"{type(schedule).__name__}")
+    check_model_and_schedule(model, schedule, check_match=False)
     nfe = check_int("nfe", nfe, low=1)
     population = check_int("population", population, low=1)
     move_scale = check_nonnegative("move_scale", move_scale)

@@ -39,8 +39,8 @@ import numpy as np
 
 from .._validate import check_array, check_choice, check_int, check_nonnegative
 from .backend import as_float_array, to_numpy
-from .schedules import SPACINGS, Schedule
-from .solvers import LOWER_ORDER_FINAL_MAX_STEPS, NonFiniteError
+from .schedules import SPACINGS
+from .solvers import LOWER_ORDER_FINAL_MAX_STEPS, NonFiniteError, check_model_and_schedule
 
 __all__ = ["sample_skipping", "SkipResult", "CRITERIA", "SKIP_SOLVERS"]
 
@@ -163,15 +163,7 @@ def sample_skipping(model, x_T, schedule, *, threshold, n_steps=50, solver="dpmp
         Return a :class:`SkipResult` instead of the array.
     """
     t_wall = time.perf_counter()
-    if not callable(getattr(model, "predict", None)):
-        raise TypeError(f"model must have a predict(x, t, kind) method, got "
-                        f"{type(model).__name__}")
-    if not isinstance(schedule, Schedule):
-        raise TypeError(f"schedule must be a VPSchedule, EDMSchedule or FlowSchedule, got "
-                        f"{type(schedule).__name__}")
-    m_sched = getattr(model, "schedule", None)
-    if m_sched is not None and m_sched != schedule:
-        raise ValueError(f"schedule {schedule!r} differs from the model's schedule {m_sched!r}")
+    check_model_and_schedule(model, schedule)
     threshold = check_nonnegative("threshold", threshold)
     n_steps = check_int("n_steps", n_steps, low=1)
     check_choice("solver", solver, SKIP_SOLVERS)

@@ -864,6 +864,20 @@ def _dedup(schedule, times):
     return np.asarray(times, dtype=float)[keep]
 
 
+def check_model_and_schedule(model, schedule, *, check_match=True):
+    """The checks every sampler makes: ``model`` has ``predict(x, t, kind)``, ``schedule`` is a
+    :class:`Schedule` and (``check_match``) equals the model's own ``schedule`` if it has one."""
+    if not callable(getattr(model, "predict", None)):
+        raise TypeError(f"model must have a predict(x, t, kind) method, got "
+                        f"{type(model).__name__}")
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"schedule must be a VPSchedule, EDMSchedule or FlowSchedule, got "
+                        f"{type(schedule).__name__}")
+    m_sched = getattr(model, "schedule", None)
+    if check_match and m_sched is not None and m_sched != schedule:
+        raise ValueError(f"schedule {schedule!r} differs from the model's schedule {m_sched!r}")
+
+
 def sample(model, x_T, schedule, *, solver, nfe=None, t_start=None, t_end=None, steps=None,
            spacing=None, spacing_options=None, return_info=False, rng=None,
            lower_order_final=True, denoise_to_zero=False, progress=False, **options):
@@ -923,15 +937,7 @@ def sample(model, x_T, schedule, *, solver, nfe=None, t_start=None, t_end=None, 
         raise TypeError(f"unexpected option(s) for solver {solver!r}: {sorted(unknown)}; "
                         f"allowed: {sorted(cls.defaults)}")
     opts = {**cls.defaults, **options}
-    if not callable(getattr(model, "predict", None)):
-        raise TypeError(f"model must have a predict(x, t, kind) method, got "
-                        f"{type(model).__name__}")
-    if not isinstance(schedule, Schedule):
-        raise TypeError(f"schedule must be a VPSchedule, EDMSchedule or FlowSchedule, got "
-                        f"{type(schedule).__name__}")
-    m_sched = getattr(model, "schedule", None)
-    if m_sched is not None and m_sched != schedule:
-        raise ValueError(f"schedule {schedule!r} differs from the model's schedule {m_sched!r}")
+    check_model_and_schedule(model, schedule)
     x, xp = as_float_array("x_T", x_T)
     if len(tuple(x.shape)) == 0 or int(np.prod(tuple(x.shape))) == 0:
         raise ValueError(f"x_T must be a non-empty array of shape (..., d), got shape "
