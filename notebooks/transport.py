@@ -129,7 +129,8 @@ pu = Material(0.32640, 0.225216, nu_sigma_f=3.24 * 0.081600)
 for N in (8, 16, 32, 64, 128):
     tic = time.perf_counter()
     eig = k_eigenvalue(Slab([Region(pu, 2 * 1.853722, cells=400)]), order=N, tol=1e-10)
-    print(f"S{N:<4} k = {eig.k:.7f}   k - 1 = {eig.k - 1:+.2e}   ({time.perf_counter() - tic:.2f} s)")
+    wall = time.perf_counter() - tic
+    print(f"S{N:<4} k = {eig.k:.7f}   k - 1 = {eig.k - 1:+.2e}   ({wall:.2f} s)")
 eig.plot()
 
 # %% [markdown]
