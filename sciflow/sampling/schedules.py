@@ -799,16 +799,9 @@ class DiscreteSchedule(Schedule):
             last = np.log(np.maximum((1.0 - u) * self._a_last, 0.0))
         return np.where(zero, last, lin)
 
-    def _log_sigma(self, t):
-        la = self._log_alpha(t)
-        with np.errstate(divide="ignore"):
-            return 0.5 * np.log(-np.expm1(2.0 * la))
-
-    def _lambda(self, t):
-        la = self._log_alpha(t)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            lam = la - 0.5 * np.log(-np.expm1(2.0 * la))
-        return lam
+    # variance preserving (alpha^2 + sigma^2 = 1): sigma and lambda from log alpha as in VP
+    _log_sigma = VPSchedule._log_sigma
+    _lambda = VPSchedule._lambda
 
     def _dlog_alpha(self, t):
         t, j, u, zero = self._segment(t)
