@@ -12,8 +12,6 @@ import argparse
 import importlib.util
 import json
 import platform
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -123,40 +121,65 @@ def _info() -> None:
     print(f"JIT enabled: {JIT_ENABLED} (SCIFLOW_DISABLE_JIT=1 turns it off)")
 
 
+_USER_ERRORS = (ValueError, TypeError, FileNotFoundError, ImportError, OSError, KeyError)
+
+
+def _scale_out_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--workers", type=int, default=None,
+                   help="run on a local process pool of N workers (-1: all cores)")
+    g.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                   help="run on the dask.distributed scheduler at this address")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _fail(command: str, exc: BaseException) -> SystemExit:
+    """One line on stderr and exit status 1, not a traceback."""
+    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return SystemExit(f"sciflow {command}: error: {msg}")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="sciflow", description=__doc__.splitlines()[0])
+    """Entry point of the ``sciflow`` command; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="sciflow", description=(__doc__ or "").splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     pv = sub.add_parser("validate", help="run validation/ and write validation/report/")
     pv.add_argument("cases", nargs="*", help="case folders to run (default: all)")
-    pv.add_argument("--out", type=Path, default=None)
+    pv.add_argument("--out", type=Path, default=None, help="report folder")
     pv.add_argument("--dir", type=Path, default=None, help="the validation/ folder")
-    pv.add_argument("--quick", action="store_true", help="smaller problems (for tests)")
-    pb = sub.add_parser("bench", help="run the scripts in benchmarks/")
+    pv.add_argument("--quick", action="store_true", help="smaller problems (a smoke run)")
+    _scale_out_options(pv)
+    ps = sub.add_parser("sweep", help="run a parameter sweep from a TOML spec")
+    ps.add_argument("spec", type=Path, help="the sweep spec (TOML)")
+    ps.add_argument("--out", type=Path, default=None, help="output .nc or .zarr path")
+    _scale_out_options(ps)
+    pb = sub.add_parser("bench", help="run benchmarks/ and tabulate every performance target")
     pb.add_argument("names", nargs="*", help="benchmark scripts to run (default: all)")
+    pb.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
+    pb.add_argument("--json", type=Path, default=None, help="where to write the JSON table")
     sub.add_parser("info", help="versions and settings")
     args = parser.parse_args(argv)
-    if args.command == "validate":
-        try:
-            res = run_validation(args.dir, args.out, args.cases or None, quick=args.quick)
-        except (ValueError, TypeError, FileNotFoundError) as exc:  # one line, no traceback
-            raise SystemExit(f"sciflow validate: error: {exc}") from None
-        return 0 if all(r["passed"] for r in res.values()) else 1
-    if args.command == "bench":
-        bdir = find_project_dir("benchmarks")
-        scripts = sorted(bdir.glob("bench_*.py"))
-        if args.names:
-            unknown = [n for n in args.names if not any(n in s.stem for s in scripts)]
-            if unknown:
-                raise SystemExit(f"sciflow bench: error: no benchmark matches {unknown}; "
-                                 f"known: {[s.stem for s in scripts]}")
-            scripts = [s for s in scripts if any(n in s.stem for n in args.names)]
-        rc = 0
-        for s in scripts:
-            print(f"== {s.name}", flush=True)
-            rc |= subprocess.call([sys.executable, str(s)])
-        return rc
-    _info()
-    return 0
+    if args.command == "info":
+        _info()
+        return 0
+    from .parallel import resolve_workers
+
+    try:
+        if args.command == "bench":
+            from .bench import main_bench
+
+            return main_bench(args.names or None, quick=args.quick, json_path=args.json)
+        workers = resolve_workers(args.workers, args.scheduler)
+        if args.command == "sweep":
+            from .sweep import main_sweep
+
+            return main_sweep(args.spec, out=args.out, workers=workers,
+                              progress=not args.no_progress)
+        res = run_validation(args.dir, args.out, args.cases or None, quick=args.quick,
+                             workers=workers, progress=not args.no_progress)
+    except _USER_ERRORS as exc:
+        raise _fail(args.command, exc) from None
+    return 0 if all(r["passed"] for r in res.values()) else 1
 
 
 if __name__ == "__main__":  # pragma: no cover

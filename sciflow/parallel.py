@@ -12,12 +12,15 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 
 from tqdm import tqdm
 
-__all__ = ["map_tasks"]
+__all__ = ["map_tasks", "connect", "resolve_workers"]
+
+_ADDRESS = re.compile(r"^(tcp|tls|inproc|ucx|ws|wss)://[^\s/:]+(:\d{1,5})?/?$")
 
 
 def map_tasks(fn: Callable, tasks: Iterable, *, workers=None, progress: bool = False,
@@ -56,3 +59,45 @@ def map_tasks(fn: Callable, tasks: Iterable, *, workers=None, progress: bool = F
         "workers must be None, an int, a dask.distributed.Client or an object with .map; "
         f"got {type(workers).__name__}"
     )
+
+
+def connect(address: str, *, timeout: float = 10.0):
+    """A ``dask.distributed.Client`` connected to the scheduler at ``address``
+    (``tcp://host:port``); dask is imported here, only when a scheduler is asked for.
+
+    Raises ``ValueError`` for a malformed address or a scheduler that does not answer within
+    ``timeout`` seconds, and ``ImportError`` (with the install line) without dask.
+    """
+    if not isinstance(address, str):
+        raise TypeError(f"address must be a string like 'tcp://host:8786', got {address!r}")
+    if not _ADDRESS.match(address.strip()):
+        raise ValueError(f"scheduler address must look like 'tcp://host:8786', got {address!r}")
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+        raise ValueError(f"timeout must be a number of seconds > 0, got {timeout!r}")
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise ImportError("a dask scheduler needs dask.distributed: "
+                          "pip install 'sciflow[dask]'") from None
+    try:
+        return Client(address.strip(), timeout=f"{float(timeout)}s")
+    except (OSError, TimeoutError) as exc:
+        raise ValueError(f"cannot reach the dask scheduler at {address!r} within "
+                         f"{timeout:g} s ({type(exc).__name__})") from None
+
+
+def resolve_workers(workers: int | None = None, scheduler: str | None = None):
+    """The ``workers=`` engine for :func:`map_tasks` from the command-line options:
+    ``scheduler`` (an address, connected with :func:`connect`) or ``workers`` (an int;
+    ``None``/1 serial, -1 all cores); not both."""
+    if workers is not None and scheduler is not None:
+        raise ValueError("give either workers or scheduler, not both")
+    if scheduler is not None:
+        return connect(scheduler)
+    if workers is None:
+        return None
+    if isinstance(workers, bool) or not isinstance(workers, int):
+        raise TypeError(f"workers must be an integer (-1 for all cores), got {workers!r}")
+    if workers == 0 or workers < -1:
+        raise ValueError(f"workers must be -1 or a positive integer, got {workers}")
+    return workers
