@@ -118,6 +118,22 @@ def test_map_tasks_dask_client():
         assert map_tasks(_square, range(6), workers=client) == [0, 1, 4, 9, 16, 25]
 
 
+def test_connect_by_address_and_resolve_workers():
+    """``--scheduler tcp://...`` path: connect() to a LocalCluster's address gives a Client that
+    map_tasks uses; resolve_workers maps the command-line options onto map_tasks engines."""
+    distributed = pytest.importorskip("distributed")
+    from sciflow.parallel import connect, resolve_workers
+
+    assert resolve_workers() is None and resolve_workers(3) == 3 and resolve_workers(-1) == -1
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  protocol="tcp", dashboard_address=None) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://")
+        with connect(cluster.scheduler_address, timeout=20) as client:
+            assert map_tasks(_square, range(4), workers=client) == [0, 1, 4, 9]
+        with resolve_workers(scheduler=cluster.scheduler_address) as client:
+            assert map_tasks(_square, [7], workers=client) == [49]
+
+
 def test_numpy_paths_work_without_torch_and_dask():
     code = textwrap.dedent("""
         import sys
