@@ -516,6 +516,28 @@ class SampleScores:
                 "confidence": self.confidence, "n": self.n,
                 "fraction_clipped": self.fraction_clipped}
 
+    METRICS = ("frechet", "coverage", "confidence", "fraction_clipped")
+
+    def plot(self, ax=None, **kwargs):
+        """Bars of the Fréchet distance, class coverage, mean confidence and clipped fraction
+        (``kwargs`` to ``Axes.bar``); returns the Axes."""
+        from ..sampling._surface import new_axes
+
+        ax = new_axes(ax)
+        ax.bar(list(self.METRICS), [float(getattr(self, m)) for m in self.METRICS], **kwargs)
+        ax.set_title(f"n = {self.n}")
+        return ax
+
+    def to_xarray(self):
+        """``score`` on ``metric`` (frechet: classifier-feature Fréchet distance; coverage,
+        confidence, fraction_clipped: fractions); ``n`` in attrs."""
+        from ..sampling._surface import xarray
+
+        xr = xarray()
+        return xr.Dataset(
+            {"score": ("metric", [float(getattr(self, m)) for m in self.METRICS])},
+            coords={"metric": list(self.METRICS)}, attrs={"n": self.n})
+
 
 def evaluate(images, classifier, reference=None, *, reference_features=None, clip=True):
     """Classifier-Fréchet distance of ``images`` to the reference images, class coverage and

@@ -135,13 +135,30 @@ class FokkerPlanckResult:
         else:
             _check_axes(ax)
         for tk, pk in zip(self.t, self.p, strict=True):
-            ax.plot(self.x, pk, lw=1.0, label=f"t = {tk:g}", **kwargs)
+            ax.plot(self.x, pk, **{"lw": 1.0, "label": f"t = {tk:g}", **kwargs})
         if logx:
             ax.set_xscale("log")
         ax.set_xlabel("x")
         ax.set_ylabel("p(x, t)")
         ax.legend(fontsize="small")
         return ax
+
+    def to_xarray(self):
+        """``p`` (t, x) (density per unit x), ``mass`` (t), ``widths`` (x) and ``faces``
+        (face); method and step counts in attrs."""
+        from ..sampling._surface import xarray
+
+        xr = xarray()
+        return xr.Dataset(
+            {"p": (("t", "x"), self.p, {"long_name": "density p(x, t)", "units": "1/[x]"}),
+             "mass": ("t", self.mass, {"long_name": "sum p widths", "units": "1"}),
+             "widths": ("x", self.widths, {"units": "[x]"}),
+             "faces": ("face", self.faces, {"units": "[x]"})},
+            coords={"t": ("t", self.t, {"long_name": "time", "units": "1/[mu]"}),
+                    "x": ("x", self.x, {"long_name": "cell centre", "units": "[x]"})},
+            attrs={"method": self.method, "n_steps": self.n_steps,
+                   "n_fallback": self.n_fallback, "wall_time": self.wall_time,
+                   "wall_time_units": "s"})
 
 
 @dataclass(frozen=True)
@@ -208,6 +225,25 @@ class FokkerPlanck2DResult:
         ax.set_ylabel("x2")
         ax.set_title(f"t = {self.t[k]:g}")
         return ax
+
+    def to_xarray(self):
+        """``p`` (t, x1, x2) (density per unit x1 x2), ``mass`` (t) and ``areas`` (x1, x2);
+        method, step and factorisation counts in attrs."""
+        from ..sampling._surface import xarray
+
+        xr = xarray()
+        return xr.Dataset(
+            {"p": (("t", "x1", "x2"), self.p,
+                   {"long_name": "density p(x1, x2, t)", "units": "1/([x1][x2])"}),
+             "mass": ("t", self.mass, {"long_name": "sum p dA", "units": "1"}),
+             "areas": (("x1", "x2"), self.areas, {"units": "[x1][x2]"})},
+            coords={"t": ("t", self.t, {"long_name": "time", "units": "1/[mu]"}),
+                    "x1": ("x1", self.x1, {"long_name": "cell centre", "units": "[x1]"}),
+                    "x2": ("x2", self.x2, {"long_name": "cell centre", "units": "[x2]"})},
+            attrs={"method": self.method, "n_steps": self.n_steps,
+                   "n_fallback": self.n_fallback, "m_matrix": int(self.m_matrix),
+                   "n_factorisations": self.n_factorisations, "wall_time": self.wall_time,
+                   "wall_time_units": "s"})
 
 
 # --------------------------------------------------------------------------- validation

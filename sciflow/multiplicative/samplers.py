@@ -109,20 +109,39 @@ class LangevinResult:
         for a consistent grid)."""
         return float(np.sum(self.dv))
 
-    def plot(self, ax=None, dim=0, bins=100):
-        """Histogram of ``log x[..., dim]``; returns the Axes."""
-        import matplotlib.pyplot as plt
+    def plot(self, ax=None, dim=0, bins=100, **kwargs):
+        """Density histogram of ``log x[..., dim]`` (positive entries; ``kwargs`` to
+        ``Axes.hist``); returns the Axes."""
+        from ..sampling._surface import new_axes, numpy_samples
 
-        from ..sampling.backend import to_numpy
-
-        if ax is None:
-            _, ax = plt.subplots()
-        x = np.asarray(to_numpy(self.x), dtype=float)
+        ax = new_axes(ax)
+        x = numpy_samples(self.x)
         x = x.reshape(x.shape[0], -1)[:, check_int("dim", dim, low=0, high=x[0].size - 1)]
-        ax.hist(np.log(x[x > 0]), bins=check_int("bins", bins, low=1), density=True)
+        ax.hist(np.log(x[x > 0]), **{"bins": check_int("bins", bins, low=1), "density": True,
+                                     **kwargs})
         ax.set_xlabel(f"log x[{dim}]")
         ax.set_title(f"{self.sampler}, {self.n_steps} steps")
         return ax
+
+    def to_xarray(self):
+        """``x`` (sample, dim) at ``times[-1]``, ``dv`` and ``dm`` (log-variance and log-mean
+        increments) on ``step``, ``times`` on ``node``; sampler, nfe and the sign counts in
+        attrs."""
+        from ..sampling._surface import numpy_samples, plain_attrs, sample_dims, xarray
+
+        xr = xarray()
+        x = numpy_samples(self.x)
+        return xr.Dataset(
+            {"x": (sample_dims(x), x, {"long_name": "samples at t_end", "units": "[x]"}),
+             "dv": ("step", np.asarray(self.dv, dtype=float), {"units": "1"}),
+             "dm": ("step", np.asarray(self.dm, dtype=float), {"units": "1"}),
+             "times": ("node", np.asarray(self.times, dtype=float),
+                       {"long_name": "time", "units": "1/[mu]"})},
+            coords={"step": np.arange(self.n_steps)},
+            attrs=plain_attrs(sampler=self.sampler, nfe=self.nfe,
+                              n_nonpositive=self.n_nonpositive,
+                              first_nonpositive_step=self.first_nonpositive_step,
+                              wall_time=self.wall_time, wall_time_units="s"))
 
 
 # ============================================================================ helpers
@@ -454,8 +473,8 @@ def ambient_langevin(model, x_T, gbm, *, n_steps=None, t_start=1.0, t_end=1e-3, 
                      progress=progress)
 
 
-dale_langevin.__doc__ += _COMMON_DOC
-ambient_langevin.__doc__ += _COMMON_DOC
+dale_langevin.__doc__ = (dale_langevin.__doc__ or "") + _COMMON_DOC  # None under -OO
+ambient_langevin.__doc__ = (ambient_langevin.__doc__ or "") + _COMMON_DOC
 
 
 # ============================================================================ PF-ODE

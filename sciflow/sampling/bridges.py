@@ -64,6 +64,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validate import as_rng, check_array, check_choice, check_int, check_nonnegative, check_real
+from ._surface import check_progress, progress_iter
 from .models import GaussianMixture
 
 __all__ = ["BrownianBridge", "BridgeResult", "BRIDGE_METHODS"]
@@ -103,6 +104,46 @@ class BridgeResult:
             if traj.shape != (t.size, *x.shape):
                 raise ValueError(f"trajectory must have shape {(t.size, *x.shape)}, got "
                                  f"{traj.shape}")
+
+    def plot(self, ax=None, n_paths=50, dims=(0, 1), **kwargs):
+        """Paths of the first ``n_paths`` samples in the plane ``dims`` when the trajectory was
+        recorded (``kwargs`` to ``Axes.plot``), the final samples as points; returns the Axes."""
+        from ._surface import new_axes
+
+        n_paths = check_int("n_paths", n_paths, low=1)
+        x = np.asarray(self.x, dtype=float)
+        d = x.shape[1]
+        try:
+            i, j = (check_int("dims[k]", v, low=0, high=d - 1) for v in dims)
+        except (TypeError, ValueError):
+            raise ValueError(f"dims must be two axes in [0, {d - 1}], got {dims!r}") from None
+        ax = new_axes(ax)
+        m = min(n_paths, x.shape[0])
+        if self.trajectory is not None:
+            traj = np.asarray(self.trajectory, dtype=float)
+            ax.plot(traj[:, :m, i], traj[:, :m, j], **{"lw": 0.6, "alpha": 0.6, **kwargs})
+            ax.plot(x[:m, i], x[:m, j], "k.", ms=2)
+        else:
+            ax.plot(x[:, i], x[:, j], **{"ls": "none", "marker": ".", "ms": 2, **kwargs})
+        ax.set_xlabel(f"x[{i}]")
+        ax.set_ylabel(f"x[{j}]")
+        ax.set_title(f"bridge ({self.method}), NFE {self.nfe}")
+        return ax
+
+    def to_xarray(self):
+        """``x`` (sample, dim) at ``t[-1]`` and, when recorded, ``trajectory`` (t, sample, dim)
+        on the bridge time ``t`` in [0, 1]; method, nfe, wall time (s) in attrs."""
+        from ._surface import xarray
+
+        xr = xarray()
+        data = {"x": (("sample", "dim"), np.asarray(self.x, dtype=float))}
+        if self.trajectory is not None:
+            data["trajectory"] = (("t", "sample", "dim"),
+                                  np.asarray(self.trajectory, dtype=float))
+        return xr.Dataset(data, coords={"t": ("t", np.asarray(self.t, dtype=float),
+                                              {"long_name": "bridge time", "units": "1"})},
+                          attrs={"method": self.method, "nfe": self.nfe,
+                                 "wall_time": self.wall_time, "wall_time_units": "s"})
 
 
 class BrownianBridge:
@@ -276,7 +317,7 @@ class BrownianBridge:
 
     # ------------------------------------------------------------------ sampler
     def transport(self, x, *, method="rk4", nfe=40, t_start=0.0, t_end=1.0, eps=None,
-                  rng=None, return_trajectory=False):
+                  rng=None, return_trajectory=False, progress=False):
         """Integrate the bridge ODE (or SDE) from ``t_start`` to ``t_end`` on a uniform grid.
 
         Parameters
@@ -292,9 +333,12 @@ class BrownianBridge:
             SDE noise level (``euler_maruyama``; default ``sigma^2 / 2``).
         rng : Generator or seed
             Required by ``euler_maruyama``.
+        progress : bool
+            tqdm bar over the steps (default off).
         """
         t0 = time.perf_counter()
         check_choice("method", method, tuple(BRIDGE_METHODS))
+        progress = check_progress(progress)
         nfe = check_int("nfe", nfe, low=1)
         stages = BRIDGE_METHODS[method]
         if nfe % stages:
@@ -318,7 +362,7 @@ class BrownianBridge:
         n_steps = nfe // stages
         grid = np.linspace(ta, tb, n_steps + 1)
         traj = [x.copy()] if return_trajectory else None
-        for k in range(n_steps):
+        for k in progress_iter(range(n_steps), progress, f"bridge ({method})"):
             s, e = float(grid[k]), float(grid[k + 1])
             h = e - s
             if sde:

@@ -69,6 +69,8 @@ class EmpiricalModelStatistics:
     n_samples : int
         Number of data samples they were estimated with (0: not estimated).
 
+    Notes
+    -----
     Attributes ``L, S, B, I, C`` ((n + 1, d), zero at ``lam[0]``) are the cumulative trapezoid
     integrals ``int l``, ``int s``, ``int e^{-S} b``, ``int e^{L+S}``, ``int e^{L+S} B`` over
     the nodes (the official implementation's precomputed quantities).
@@ -124,6 +126,34 @@ class EmpiricalModelStatistics:
     def lambda_range(self):
         """(lambda_min, lambda_max) of the nodes."""
         return float(self.lam[0]), float(self.lam[-1])
+
+    def plot(self, ax=None, dim=0, **kwargs):
+        """``l``, ``s`` and ``b`` of coordinate ``dim`` against ``lambda`` (``kwargs`` to
+        ``Axes.plot``); returns the Axes."""
+        from ._surface import new_axes
+
+        dim = check_int("dim", dim, low=0, high=self.dim - 1)
+        ax = new_axes(ax)
+        for name in ("l", "s", "b"):
+            ax.plot(self.lam, getattr(self, name)[:, dim], **{"label": name, **kwargs})
+        ax.set_xlabel("lambda = log(alpha / sigma)")
+        ax.set_ylabel(f"statistic, coordinate {dim}")
+        ax.legend()
+        return ax
+
+    def to_xarray(self):
+        """``l, s, b`` and their integrals ``L, S, B, I, C`` on (lam, dim); ``n_samples`` in
+        attrs."""
+        from ._surface import xarray
+
+        xr = xarray()
+        names = ("l", "s", "b", "L", "S", "B", "I", "C")
+        return xr.Dataset(
+            {name: (("lam", "dim"), getattr(self, name)) for name in names},
+            coords={"lam": ("lam", self.lam, {"long_name": "log-SNR log(alpha/sigma)",
+                                               "units": "1"}),
+                    "dim": np.arange(self.dim)},
+            attrs={"n_samples": self.n_samples})
 
     def at(self, lam):
         """``(l, s, b)`` at one log-SNR ``lam`` (each shape (d,)): linear between the nodes,

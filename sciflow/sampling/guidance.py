@@ -221,6 +221,33 @@ class TiltedDensity:
         return np.stack((self.xs[ix] + hx * (rng.random(n) - 0.5),
                          self.ys[iy] + hy * (rng.random(n) - 0.5)), axis=1)
 
+    def plot(self, ax=None, **kwargs):
+        """The density as a colour mesh on the grid (``kwargs`` to ``Axes.pcolormesh``);
+        returns the Axes."""
+        from ._surface import new_axes
+
+        ax = new_axes(ax)
+        ax.pcolormesh(self.xs, self.ys, self.density, **{"shading": "nearest", **kwargs})
+        ax.set_xlabel("x[0]")
+        ax.set_ylabel("x[1]")
+        ax.set_title(f"tilted density, label {self.label}, gamma = {self.gamma:g}")
+        return ax
+
+    def to_xarray(self):
+        """``density`` on (y, x) cell centres, ``mean`` (dim) and ``cov`` (dim, dim_2);
+        log_normaliser, gamma and label in attrs."""
+        from ._surface import xarray
+
+        xr = xarray()
+        return xr.Dataset(
+            {"density": (("y", "x"), self.density,
+                         {"long_name": "q_gamma(x)", "units": "1/area of x"}),
+             "mean": ("dim", np.asarray(self.mean, dtype=float)),
+             "cov": (("dim", "dim_2"), np.asarray(self.cov, dtype=float))},
+            coords={"x": self.xs, "y": self.ys, "dim": [0, 1], "dim_2": [0, 1]},
+            attrs={"log_normaliser": self.log_normaliser, "gamma": self.gamma,
+                   "label": self.label})
+
 
 def _log_mixture_terms(mixture, pts):
     """(log w_k N_k(x) (K, n), log p(x) (n,)) at t = 0 (data level)."""
@@ -299,6 +326,40 @@ class GuidanceGap:
     nfe: int
     n: int
 
+    METRICS = ("sw", "mean_shift", "kl")
+    FLOORS = ("sw_floor", "mean_floor", "kl_floor")
+
+    def plot(self, ax=None, **kwargs):
+        """Bars of each gap (sliced W2, mean shift, KL) beside its sampling floor (``kwargs``
+        to ``Axes.bar`` of the gaps); returns the Axes."""
+        from ._surface import new_axes
+
+        ax = new_axes(ax)
+        k = np.arange(len(self.METRICS))
+        ax.bar(k - 0.2, [getattr(self, m) for m in self.METRICS], 0.4,
+               **{"label": "guided samples", **kwargs})
+        ax.bar(k + 0.2, [getattr(self, f) for f in self.FLOORS], 0.4,
+               label="exact draws (floor)")
+        ax.set_xticks(k, list(self.METRICS))
+        ax.set_yscale("log")
+        ax.set_title(f"{self.method}, weight {self.weight:g}")
+        ax.legend()
+        return ax
+
+    def to_xarray(self):
+        """``gap`` and ``floor`` on ``metric`` (sw, mean_shift, kl) and ``cov_error``; method,
+        weight, gamma, nfe, n in attrs."""
+        from ._surface import xarray
+
+        xr = xarray()
+        return xr.Dataset(
+            {"gap": ("metric", [float(getattr(self, m)) for m in self.METRICS]),
+             "floor": ("metric", [float(getattr(self, f)) for f in self.FLOORS]),
+             "cov_error": ((), float(self.cov_error))},
+            coords={"metric": list(self.METRICS)},
+            attrs={"method": self.method, "weight": self.weight, "gamma": self.gamma,
+                   "nfe": self.nfe, "n": self.n})
+
 
 def _hist_kl(q, samples, bins):
     """KL(q_grid || histogram of samples) on ``bins`` x ``bins`` coarse cells (q aggregated)."""
@@ -317,15 +378,16 @@ def _hist_kl(q, samples, bins):
 
 
 def guidance_gap(mixture, label, weight, schedule, *, method="cfg", n=4000, nfe=200,
-                 solver="dpmpp_2m", rng=None, n_grid=400, kl_bins=40, n_projections=200):
+                 solver="dpmpp_2m", rng=None, n_grid=400, kl_bins=40, n_projections=200,
+                 progress=False):
     """How far guided sampling lands from the tilted density, for one weight.
 
     ``method="cfg"``: :class:`ClassifierFreeGuidance` with ``weight`` (target ``gamma =
     1 + weight``); ``method="classifier"``: :class:`ClassifierGuidance` with scale ``weight``
     (``gamma = weight``). ``n`` samples from ``N(0, I)`` at the schedule's start are integrated
     with ``solver`` at ``nfe`` evaluations (high NFE: the gap measured is the guidance's, not the
-    solver's; the tests check that doubling ``nfe`` changes little). Returns a
-    :class:`GuidanceGap`.
+    solver's; the tests check that doubling ``nfe`` changes little); ``progress`` shows the
+    sampler's tqdm bar. Returns a :class:`GuidanceGap`.
     """
     from .posterior import sliced_wasserstein
     from .solvers import sample
@@ -347,7 +409,8 @@ def guidance_gap(mixture, label, weight, schedule, *, method="cfg", n=4000, nfe=
         model, gamma = ClassifierGuidance(mixture, schedule, label, weight), weight
     q = tilted_density(mixture, label, gamma, n_grid=n_grid)
     x_T = rng.standard_normal((n, 2))
-    res = sample(model, x_T, schedule, solver=solver, nfe=nfe, return_info=True)
+    res = sample(model, x_T, schedule, solver=solver, nfe=nfe, return_info=True,
+                 progress=progress)
     xs = np.asarray(res.x)
     ref, ref2 = q.sample(n, rng), q.sample(n, rng)
     seed = int(rng.integers(2**31))

@@ -50,6 +50,7 @@ import numpy as np
 
 from .. import ConvergenceError
 from .._validate import check_int, check_positive
+from ._surface import check_progress, progress_iter
 from .backend import as_float_array
 from .schedules import Schedule
 from .solvers import (
@@ -108,6 +109,55 @@ class EncodeResult:
         r = float(self.residual)
         if not r >= 0.0:
             raise ValueError(f"residual must be >= 0, got {self.residual!r}")
+
+    def plot(self, ax=None, n_paths=20, dim=0, **kwargs):
+        """Coordinate ``dim`` of the first ``n_paths`` samples against time (data at the left,
+        latent at the right); without a trajectory, the iterations per entry of
+        :attr:`iterations`. ``kwargs`` go to ``Axes.plot``; returns the Axes."""
+        from ._surface import new_axes, numpy_samples
+
+        n_paths = check_int("n_paths", n_paths, low=1)
+        ax = new_axes(ax)
+        if self.trajectory is not None:
+            traj = np.stack([numpy_samples(v) for v in self.trajectory])
+            traj = traj.reshape(traj.shape[0], traj.shape[1] if traj.ndim > 1 else 1, -1)
+            dim = check_int("dim", dim, low=0, high=traj.shape[2] - 1)
+            m = min(n_paths, traj.shape[1])
+            ax.plot(self.times, traj[:, :m, dim], **{"lw": 0.8, **kwargs})
+            ax.set_xlabel("t")
+            ax.set_ylabel(f"x[{dim}]")
+        else:
+            ax.plot(np.arange(len(self.iterations)), np.asarray(self.iterations, dtype=float),
+                    **{"marker": "o", **kwargs})
+            ax.set_xlabel("sampler step (data end first)")
+            ax.set_ylabel("iterations")
+        ax.set_title(f"encode ({self.solver}{', exact' if self.exact else ''}): "
+                     f"NFE {self.nfe}")
+        return ax
+
+    def to_xarray(self):
+        """``x`` the latent (sample, dim), ``trajectory`` (t, sample, dim) on the increasing
+        times ``t`` when recorded, ``iterations`` per entry; the rest in attrs."""
+        from ._surface import numpy_samples, plain_attrs, sample_dims, xarray
+
+        xr = xarray()
+        x = numpy_samples(self.x)
+        data = {"x": (sample_dims(x), x, {"long_name": "latent at t_start"}),
+                "iterations": ("entry", np.asarray(self.iterations, dtype=int),
+                               {"long_name": "corrections per sampler step"})}
+        coords = {}
+        if self.trajectory is not None:
+            traj = np.stack([numpy_samples(v) for v in self.trajectory])
+            data["trajectory"] = (sample_dims(traj, ("t", "sample")), traj,
+                                  {"long_name": "state at each time"})
+            coords["t"] = ("t", self.times, {"long_name": "schedule time", "units": "1"})
+        else:
+            coords["t_grid"] = ("t_grid", self.times, {"long_name": "schedule time",
+                                                       "units": "1"})
+        return xr.Dataset(data, coords=coords, attrs=plain_attrs(
+            solver=self.solver, exact=self.exact, nfe=self.nfe, nfe_plain=self.nfe_plain,
+            orders=self.orders, residual=float(self.residual), wall_time=self.wall_time,
+            wall_time_units="s"))
 
 
 # ============================================================================ planning
@@ -348,7 +398,7 @@ def _newton(phi, y, z, fz, tol, n_iter, eps, max_halvings=20, restarts=2):
 # ============================================================================ encode
 def encode(model, x_0, schedule, *, solver, nfe=None, t_start=None, t_end=None, steps=None,
            spacing=None, spacing_options=None, lower_order_final=True, exact=False, tol=None,
-           max_iter=50, newton_max_dim=16, return_info=False, **options):
+           max_iter=50, newton_max_dim=16, return_info=False, progress=False, **options):
     """Run the probability-flow ODE forward: data ``x_0`` at ``t_end`` -> latent at ``t_start``.
 
     The arguments are those of :func:`~sciflow.sampling.sample` (which this inverts; no
@@ -375,6 +425,8 @@ def encode(model, x_0, schedule, *, solver, nfe=None, t_start=None, t_end=None, 
         multistep schemes, plus line-search trials). ``0`` disables it.
     return_info : bool
         Return an :class:`EncodeResult`.
+    progress : bool
+        tqdm bar over the steps (exact multistep inversion: over the iterations); default off.
 
     Raises
     ------
@@ -389,6 +441,7 @@ def encode(model, x_0, schedule, *, solver, nfe=None, t_start=None, t_end=None, 
                        ("return_info", return_info)):
         if not isinstance(flag, bool | np.bool_):
             raise TypeError(f"{name} must be a bool, got {flag!r}")
+    progress = check_progress(progress)
     if spacing_options is not None and not isinstance(spacing_options, dict):
         raise TypeError(f"spacing_options must be a dict, got {type(spacing_options).__name__}")
     if nfe is not None:
@@ -407,17 +460,18 @@ def encode(model, x_0, schedule, *, solver, nfe=None, t_start=None, t_end=None, 
     f = _Counted(model, xp)
     if not exact:
         z, traj, fwd_orders = _plain(cls, f, schedule, times, orders, opts, xp, x,
-                                     bool(return_info), lower_order_final)
+                                     bool(return_info), lower_order_final, progress=progress)
         res = EncodeResult(x=z, times=np.asarray(times[::-1], dtype=float), trajectory=traj,
                            orders=tuple(fwd_orders), nfe=f.nfe, nfe_plain=f.nfe,
                            solver=solver, exact=False, wall_time=time.perf_counter() - t0)
         return res if return_info else z
     if cls.singlestep or cls.order == 1:
         res = _exact_stepwise(cls, f, schedule, times, orders, opts, xp, x, tol, max_iter,
-                              solver, t0, newton_max_dim)
+                              solver, t0, newton_max_dim, progress=progress)
     else:
         res = _exact_global(cls, f, model, schedule, times, orders, opts, xp, x, tol,
-                            max_iter, solver, lower_order_final, t0, newton_max_dim)
+                            max_iter, solver, lower_order_final, t0, newton_max_dim,
+                            progress=progress)
     return res if return_info else res.x
 
 
@@ -431,12 +485,13 @@ def _forward_scheme(cls, f, schedule, times, orders, opts, xp, lower_order_final
     return _forward_class(cls)(f, grid, fwd_orders, opts, None, xp), fwd_orders
 
 
-def _plain(cls, f, schedule, times, orders, opts, xp, x, keep, lower_order_final):
+def _plain(cls, f, schedule, times, orders, opts, xp, x, keep, lower_order_final, *,
+           progress=False):
     scheme, fwd_orders = _forward_scheme(cls, f, schedule, times, orders, opts, xp,
                                          lower_order_final)
     traj = [x] if keep else None
     f.n_steps = len(fwd_orders)
-    for j in range(len(fwd_orders)):
+    for j in progress_iter(range(len(fwd_orders)), progress, f"encode ({cls.__name__})"):
         f.step = j
         x_j, x = scheme.step(j, x)
         if traj is not None:
@@ -446,7 +501,7 @@ def _plain(cls, f, schedule, times, orders, opts, xp, x, keep, lower_order_final
 
 
 def _exact_stepwise(cls, f, schedule, times, orders, opts, xp, x, tol, max_iter, solver, t0,
-                    newton_max_dim, depth=3, newton_only=False):
+                    newton_max_dim, depth=3, newton_only=False, progress=False):
     """Singlestep schemes: each sampler step solved for its start given its end."""
     n = len(orders)
     fwd, fwd_orders = _forward_scheme(cls, f, schedule, times, orders, opts, xp, True)
@@ -459,7 +514,7 @@ def _exact_stepwise(cls, f, schedule, times, orders, opts, xp, x, tol, max_iter,
     iters = []
     f.n_steps = n
     worst = 0.0
-    for i in reversed(range(n)):
+    for i in progress_iter(reversed(range(n)), progress, "exact encode", total=n):
         j = n - 1 - i
         y = x
         f.step = j
@@ -521,7 +576,7 @@ def _exact_stepwise(cls, f, schedule, times, orders, opts, xp, x, tol, max_iter,
 
 
 def _exact_global(cls, f, model, schedule, times, orders, opts, xp, x0, tol, max_iter, solver,
-                  lower_order_final, t0, newton_max_dim, newton_only=False):
+                  lower_order_final, t0, newton_max_dim, newton_only=False, progress=False):
     """Multistep schemes: Newton-like iteration on the latent with the plain encoder as the
     approximate inverse of the whole sampler; where it stalls, per-sample Newton on the latent
     with a finite-difference Jacobian of the whole sampler."""
@@ -552,7 +607,7 @@ def _exact_global(cls, f, model, schedule, times, orders, opts, xp, x0, tol, max
     best_z = best_f = best_res = None
     hist = []
     res = math.inf
-    for k in range(max_iter + 1):
+    for k in progress_iter(range(max_iter + 1), progress, "exact encode (iterations)"):
         sz = run(z)
         zn, fn = _rows(xp, z, d), _rows(xp, sz, d)
         res_s = np.max(np.abs(fn - yn), axis=1)

@@ -179,28 +179,50 @@ class StepOptimization:
         return np.asarray(schedule.lambda_(self.steps if which == "optimised"
                                            else self.initial_steps), dtype=float)
 
-    def plot(self, ax=None, kind="history"):
+    def plot(self, ax=None, kind="history", **kwargs):
         """``kind="history"``: objective per evaluation (and its running minimum);
-        ``"steps"``: initial and optimised times against the step index. Returns the Axes."""
-        check_choice("kind", kind, ("history", "steps"))
-        import matplotlib.pyplot as plt
+        ``"steps"``: initial and optimised times against the step index. ``kwargs`` go to
+        ``Axes.plot`` for the main line. Returns the Axes."""
+        from ._surface import new_axes
 
-        if ax is None:
-            _, ax = plt.subplots()
+        check_choice("kind", kind, ("history", "steps"))
+        ax = new_axes(ax)
         if kind == "history":
             ax.semilogy(self.history, ".", ms=2, alpha=0.4, label="evaluation")
-            ax.semilogy(self.best_history, "-", label="best so far")
+            ax.semilogy(self.best_history, "-", **{"label": "best so far", **kwargs})
             ax.set_xlabel("objective evaluation")
             ax.set_ylabel("mean sample error")
         else:
             k = np.arange(len(self.steps))
             ax.plot(k, self.initial_steps, "o--", label="initial")
-            ax.plot(k, self.steps, "s-", label="optimised")
+            ax.plot(k, self.steps, "s-", **{"label": "optimised", **kwargs})
             ax.set_xlabel("step index")
             ax.set_ylabel("t")
         ax.set_title(f"{self.solver}, NFE = {self.nfe}: error x{self.ratio:.3g}")
         ax.legend()
         return ax
+
+    def to_xarray(self):
+        """``steps`` and ``initial_steps`` (schedule times) on ``step_index``; ``history`` and
+        ``best_history`` (mean sample error) on ``evaluation``; the scalars in attrs."""
+        from ._surface import plain_attrs, xarray
+
+        xr = xarray()
+        node = {"long_name": "schedule time", "units": "1"}
+        err = {"long_name": "mean sample error", "units": "same as x"}
+        return xr.Dataset(
+            {"steps": ("step_index", self.steps, node),
+             "initial_steps": ("step_index", self.initial_steps, node),
+             "history": ("evaluation", self.history, err),
+             "best_history": ("evaluation", self.best_history, err)},
+            coords={"step_index": np.arange(len(self.steps)),
+                    "evaluation": np.arange(self.history.size)},
+            attrs=plain_attrs(solver=self.solver, nfe=self.nfe, reference=self.reference,
+                              method=self.method, error_initial=self.error_initial,
+                              error=self.error, heldout_error_initial=self.heldout_error_initial,
+                              heldout_error=self.heldout_error, n_evals=self.n_evals,
+                              success=self.success, message=self.message,
+                              wall_time=self.wall_time, wall_time_units="s"))
 
 
 # ============================================================================ helpers

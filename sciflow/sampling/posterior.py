@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._validate import as_rng, check_array, check_in_range, check_int, check_positive
+from ._surface import check_progress, progress_iter
 from .guidance import _check_mixture, _log_mixture_terms, _numpy_x, score_shift
 from .models import PREDICTION_KINDS, GaussianMixture, _check_schedule
 
@@ -211,6 +212,47 @@ class PosteriorSamples:
         if not isinstance(self.options, dict):
             raise TypeError(f"options must be a dict, got {type(self.options).__name__}")
 
+    def plot(self, ax=None, dims=(0, 1), **kwargs):
+        """The samples in the plane ``dims`` as points (1-D: a density histogram);
+        ``kwargs`` go to ``Axes.plot`` (``Axes.hist`` in 1-D). Returns the Axes."""
+        from ._surface import new_axes
+
+        d = self.x.shape[1]
+        ax = new_axes(ax)
+        if d == 1:
+            ax.hist(self.x[:, 0], **{"bins": 50, "density": True, **kwargs})
+            ax.set_xlabel("x[0]")
+        else:
+            try:
+                i, j = (check_int("dims[k]", v, low=0, high=d - 1) for v in dims)
+            except (TypeError, ValueError):
+                raise ValueError(f"dims must be two axes in [0, {d - 1}], got {dims!r}") \
+                    from None
+            ax.plot(self.x[:, i], self.x[:, j], **{"ls": "none", "marker": ".", "ms": 2,
+                                                   **kwargs})
+            ax.set_xlabel(f"x[{i}]")
+            ax.set_ylabel(f"x[{j}]")
+        ax.set_title(f"{self.method}: NFE {self.nfe}")
+        return ax
+
+    def to_xarray(self):
+        """``x`` (sample, dim); for TDS ``particles`` (particle, dim), ``log_weights``
+        (particle) and ``ess`` (step); method, nfe and n_resample in attrs."""
+        from ._surface import plain_attrs, xarray
+
+        xr = xarray()
+        data = {"x": (("sample", "dim"), self.x, {"long_name": "posterior samples"})}
+        if self.particles is not None:
+            data["particles"] = (("particle", "dim"), np.asarray(self.particles, dtype=float))
+        if self.log_weights is not None:
+            data["log_weights"] = ("particle", np.asarray(self.log_weights, dtype=float))
+        if len(self.ess):
+            data["ess"] = ("step", np.asarray(self.ess, dtype=float),
+                           {"long_name": "effective sample size before each step"})
+        return xr.Dataset(data, coords={"dim": np.arange(self.x.shape[1])},
+                          attrs=plain_attrs(method=self.method, nfe=self.nfe,
+                                            n_resample=self.n_resample))
+
 
 # ============================================================================ x0 and its VJP
 def _x0_vjp(prior, schedule, x, t, vfun):
@@ -298,7 +340,8 @@ def dps_sample(problem, y, schedule, *, n, nfe, zeta=1.0, solver="ddim", rng=Non
                t_end=DEFAULT_T_END, **sample_options):
     """``n`` DPS samples: :class:`DPSModel` integrated by ``sample(..., solver, nfe)`` from
     ``N(0, I)`` at the schedule's start to ``t_end`` (an SDE solver such as
-    ``"dpmpp_2m_sde"`` uses ``rng``)."""
+    ``"dpmpp_2m_sde"`` uses ``rng``); ``sample_options`` (e.g. ``progress=True``) go to
+    :func:`~sciflow.sampling.sample`."""
     from .solvers import sample
 
     _check_problem(problem)
@@ -363,7 +406,7 @@ def _systematic(w, rng):
 
 
 def tds_sample(problem, y, schedule, *, n_particles, nfe, rng=None, t_end=DEFAULT_T_END,
-               twist="pigdm", resample_threshold=0.5, spacing="uniform_lambda"):
+               twist="pigdm", resample_threshold=0.5, spacing="uniform_lambda", progress=False):
     """Twisted diffusion sampler (SMC) for ``p(x | y)``.
 
     ``nfe`` steps of the DDPM ancestral chain (``spacing`` from the schedule's start to
@@ -372,6 +415,7 @@ def tds_sample(problem, y, schedule, *, n_particles, nfe, rng=None, t_end=DEFAUL
     ``r_t^2 = sigma^2/(alpha^2 + sigma^2)`` (``twist="pigdm"``) or ``r_t = 0`` (``"dps"``, as
     in TDS); the last weight uses the exact likelihood of ``x_{t_end}``. Systematic resampling
     whenever the ESS falls below ``resample_threshold * n_particles`` and once at the end.
+    ``progress``: a tqdm bar over the steps.
     """
     P = _check_problem(problem)
     yv = P._y(y)
@@ -381,6 +425,7 @@ def tds_sample(problem, y, schedule, *, n_particles, nfe, rng=None, t_end=DEFAUL
     if twist not in TWISTS:
         raise ValueError(f"twist must be one of {list(TWISTS)}, got {twist!r}")
     thr = check_in_range("resample_threshold", resample_threshold, 0.0, 1.0)
+    progress = check_progress(progress)
     rng = as_rng(rng)
     ts, te = schedule._endpoints(None, t_end)
     times = np.asarray(schedule.timesteps(nfe, spacing, ts, te), dtype=float)
@@ -404,7 +449,7 @@ def tds_sample(problem, y, schedule, *, n_particles, nfe, rng=None, t_end=DEFAUL
     used = 1
     logw = logtw.copy()
     ess_hist, n_res = [], 0
-    for i in range(nfe):
+    for i in progress_iter(range(nfe), progress, "TDS"):
         w = np.exp(logw - logw.max())
         w /= w.sum()
         ess = 1.0 / np.sum(w * w)
@@ -495,14 +540,43 @@ class CoverageResult:
     n_draws: int
     nfe: float
 
+    def plot(self, ax=None, **kwargs):
+        """Coverage per coordinate (bars, ``kwargs`` to ``Axes.bar``) against the nominal
+        ``level`` and its binomial 2-sigma band; returns the Axes."""
+        from ._surface import new_axes
 
-def interval_coverage(problem, sampler, *, n_draws, level=0.9, rng=None):
+        ax = new_axes(ax)
+        per = np.asarray(self.per_coordinate, dtype=float)
+        ax.bar(np.arange(per.size), per, **kwargs)
+        half = 2.0 * math.sqrt(self.level * (1.0 - self.level) / self.n_draws)
+        ax.axhline(self.level, color="k", lw=0.8, label=f"level {self.level:g}")
+        ax.axhspan(self.level - half, self.level + half, color="k", alpha=0.1)
+        ax.set_xlabel("coordinate")
+        ax.set_ylabel("coverage")
+        ax.legend()
+        return ax
+
+    def to_xarray(self):
+        """``per_coordinate`` coverage (dim) and the overall ``coverage``; level, n_draws and
+        nfe in attrs."""
+        from ._surface import xarray
+
+        xr = xarray()
+        per = np.asarray(self.per_coordinate, dtype=float)
+        return xr.Dataset(
+            {"per_coordinate": ("dim", per, {"long_name": "interval coverage", "units": "1"}),
+             "coverage": ((), float(self.coverage), {"units": "1"})},
+            coords={"dim": np.arange(per.size)},
+            attrs={"level": self.level, "n_draws": self.n_draws, "nfe": self.nfe})
+
+
+def interval_coverage(problem, sampler, *, n_draws, level=0.9, rng=None, progress=False):
     """Coverage of marginal credible intervals over ``n_draws`` simulated ``(x, y)`` pairs.
 
     ``sampler(y, rng)`` returns posterior samples for ``y`` (an (n, d) array or
     :class:`PosteriorSamples`); the central ``level`` interval of each coordinate is taken
     from the sample quantiles. A calibrated sampler covers ``level`` up to the binomial error
-    ``sqrt(level (1 - level) / n_draws)``.
+    ``sqrt(level (1 - level) / n_draws)``. ``progress``: a tqdm bar over the draws.
     """
     P = _check_problem(problem)
     if not callable(sampler):
@@ -510,12 +584,13 @@ def interval_coverage(problem, sampler, *, n_draws, level=0.9, rng=None):
                         f"{type(sampler).__name__}")
     n_draws = check_int("n_draws", n_draws, low=1)
     level = check_in_range("level", level, 0.0, 1.0, low_open=True, high_open=True)
+    progress = check_progress(progress)
     rng = as_rng(rng)
     xs, ys = P.simulate(n_draws, rng)
     hits = np.zeros((n_draws, P.dim), dtype=bool)
     nfe = 0.0
     q = [(1 - level) / 2, (1 + level) / 2]
-    for i in range(n_draws):
+    for i in progress_iter(range(n_draws), progress, "coverage"):
         out = sampler(ys[i], rng)
         if isinstance(out, PosteriorSamples):
             nfe += out.nfe / n_draws

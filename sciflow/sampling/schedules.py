@@ -56,7 +56,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 from scipy.special import expit
@@ -74,6 +74,7 @@ __all__ = ["VPSchedule", "EDMSchedule", "FlowSchedule", "SPACINGS", "Schedule",
            "DiscreteSchedule", "rescale_zero_terminal_snr"]
 
 SPACINGS = ("uniform_t", "quadratic", "uniform_lambda", "karras", "karras_truncated")
+"""Names of the time-step spacings of :meth:`Schedule.timesteps` (see the module docstring)."""
 
 # (karras_points, truncate_index, rho) per number of steps, from the authors' code.
 _TRUNCATED_KARRAS = {4: (8, 6, 7.0), 5: (8, 6, 5.0), 6: (8, 6, 5.0), 7: (12, 7, 10.0),
@@ -318,7 +319,10 @@ class Schedule:
         out[0], out[-1] = hi, t_k
         return out
 
-    _karras_rho: ClassVar[float] = 7.0
+    @property
+    def _karras_rho(self) -> float:
+        """Default exponent of the ``"karras"`` spacing (EDMSchedule: its ``rho``)."""
+        return 7.0
 
 
 # ==================================================================================== VP
@@ -677,6 +681,10 @@ class DiscreteSchedule(Schedule):
     """
 
     betas: np.ndarray
+    if TYPE_CHECKING:  # set in __post_init__, not dataclass fields
+        _la: np.ndarray
+        _n: int
+        _a_last: float
 
     def __post_init__(self):
         b = np.array(self._check_betas(self.betas), dtype=float)

@@ -357,26 +357,26 @@ class SolverSearch:
         """The best plan applied to new starting points (see :func:`sample_plan`)."""
         return sample_plan(model, x_T, schedule, self.steps, self.choices)
 
-    def plot(self, ax=None, kind="history"):
+    def plot(self, ax=None, kind="history", **kwargs):
         """``"history"``: error of each evaluated plan and the best so far against the search
         cost; ``"steps"``: the best and initial grids (step index vs t) labelled with the
-        choices. Returns the Axes."""
-        check_choice("kind", kind, ("history", "steps"))
-        import matplotlib.pyplot as plt
+        choices. ``kwargs`` go to ``Axes.plot`` for the main line. Returns the Axes."""
+        from ._surface import new_axes
 
-        if ax is None:
-            _, ax = plt.subplots()
+        check_choice("kind", kind, ("history", "steps"))
+        ax = new_axes(ax)
         if kind == "history":
             h = np.where(np.isfinite(self.history), self.history, np.nan)
             ax.semilogy(self.history_cost, h, ".", ms=2, alpha=0.4, label="evaluated plan")
-            ax.semilogy(self.history_cost, np.fmin.accumulate(h), "-", label="best so far")
+            ax.semilogy(self.history_cost, np.fmin.accumulate(h), "-",
+                        **{"label": "best so far", **kwargs})
             ax.set_xlabel("search cost (model evaluations)")
             ax.set_ylabel("mean exact error")
         else:
             ax.plot(np.arange(len(self.initial_steps)), self.initial_steps, "o--",
                     label="initial")
             k = np.arange(len(self.steps))
-            ax.plot(k, self.steps, "s-", label="searched")
+            ax.plot(k, self.steps, "s-", **{"label": "searched", **kwargs})
             for j, lab in enumerate(self.labels):
                 ax.annotate(lab, (k[j] + 0.5, 0.5 * (self.steps[j] + self.steps[j + 1])),
                             fontsize=7, ha="center")
@@ -385,6 +385,33 @@ class SolverSearch:
         ax.set_title(f"NFE = {self.nfe}: error x{self.ratio:.3g} for {self.cost} evaluations")
         ax.legend()
         return ax
+
+    def to_xarray(self):
+        """``steps`` (schedule times) on ``step_index`` and ``choices`` (labels) on ``step``
+        (likewise ``initial_*`` on ``initial_step_index`` / ``initial_step``); ``history``
+        (mean exact error, inf for a failed plan) and ``history_cost`` (model evaluations) on
+        ``evaluation``."""
+        from ._surface import plain_attrs, xarray
+
+        xr = xarray()
+        node = {"long_name": "schedule time", "units": "1"}
+        return xr.Dataset(
+            {"steps": ("step_index", self.steps, node),
+             "initial_steps": ("initial_step_index", self.initial_steps, node),
+             "choices": ("step", np.array(self.labels, dtype=str)),
+             "initial_choices": ("initial_step",
+                                 np.array([str(c) for c in self.initial_choices], dtype=str)),
+             "history": ("evaluation", self.history, {"long_name": "mean exact error"}),
+             "history_cost": ("evaluation", self.history_cost,
+                              {"long_name": "cumulative model evaluations"})},
+            coords={"step_index": np.arange(len(self.steps)),
+                    "step": np.arange(len(self.steps) - 1),
+                    "initial_step_index": np.arange(len(self.initial_steps)),
+                    "initial_step": np.arange(len(self.initial_steps) - 1),
+                    "evaluation": np.arange(self.history.size)},
+            attrs=plain_attrs(nfe=self.nfe, cost=self.cost, error=self.error,
+                              error_initial=self.error_initial, wall_time=self.wall_time,
+                              wall_time_units="s"))
 
 
 # ============================================================================ the search

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from .._validate import check_array, check_choice, check_int, check_nonnegative
+from ._surface import check_progress, progress_iter
 from .backend import as_float_array, to_numpy
 from .schedules import SPACINGS
 from .solvers import LOWER_ORDER_FINAL_MAX_STEPS, NonFiniteError, check_model_and_schedule
@@ -106,16 +107,17 @@ class SkipResult:
     def n_skipped(self) -> int:
         return int(self.skipped.sum())
 
-    def plot(self, ax=None):
-        """The criterion per step against the threshold, skipped steps marked; returns Axes."""
-        import matplotlib.pyplot as plt
+    def plot(self, ax=None, **kwargs):
+        """The criterion per step against the threshold (``kwargs`` to ``Axes.plot``), skipped
+        steps marked; returns the Axes."""
+        from ._surface import new_axes
 
-        if ax is None:
-            _, ax = plt.subplots()
+        ax = new_axes(ax)
         k = np.arange(self.n_steps)
         ind = np.where(np.isfinite(self.indicator) & (self.indicator > 0), self.indicator,
                        np.nan)
-        ax.semilogy(k, ind, ".-", lw=0.8, label=f"{self.criterion} indicator")
+        ax.semilogy(k, ind, ".-", **{"lw": 0.8, "label": f"{self.criterion} indicator",
+                                     **kwargs})
         if np.any(self.skipped):
             ax.semilogy(k[self.skipped], ind[self.skipped], "o", mfc="none", label="skipped")
         if self.threshold > 0:
@@ -126,6 +128,25 @@ class SkipResult:
         ax.legend()
         return ax
 
+    def to_xarray(self):
+        """``x`` (sample, dim); ``skipped`` and ``indicator`` on ``step`` (with ``t_from``, the
+        time each step starts at); ``times`` on ``node``; the settings in attrs."""
+        from ._surface import numpy_samples, plain_attrs, sample_dims, xarray
+
+        xr = xarray()
+        x = numpy_samples(self.x)
+        return xr.Dataset(
+            {"x": (sample_dims(x), x, {"long_name": "final samples"}),
+             "skipped": ("step", self.skipped, {"long_name": "prediction extrapolated"}),
+             "indicator": ("step", self.indicator,
+                           {"long_name": f"{self.criterion} indicator (NaN: not computed)"}),
+             "times": ("node", self.times, {"long_name": "schedule time", "units": "1"})},
+            coords={"step": np.arange(self.n_steps),
+                    "t_from": ("step", self.times[:-1], {"units": "1"})},
+            attrs=plain_attrs(solver=self.solver, criterion=self.criterion,
+                              threshold=self.threshold, nfe=self.nfe,
+                              wall_time=self.wall_time, wall_time_units="s"))
+
 
 def _norm_mean(xp_arr):
     a = np.asarray(to_numpy(xp_arr), dtype=float)
@@ -135,7 +156,8 @@ def _norm_mean(xp_arr):
 
 def sample_skipping(model, x_T, schedule, *, threshold, n_steps=50, solver="dpmpp_2m",
                     criterion="lte", extrapolation="linear", warmup=3, max_consecutive=1,
-                    t_start=None, t_end=None, spacing="uniform_lambda", return_info=False):
+                    t_start=None, t_end=None, spacing="uniform_lambda", return_info=False,
+                    progress=False):
     """Sample on a fixed grid, skipping evaluations where the trajectory is stable.
 
     Parameters
@@ -161,6 +183,8 @@ def sample_skipping(model, x_T, schedule, *, threshold, n_steps=50, solver="dpmp
         The grid (:meth:`Schedule.timesteps`).
     return_info : bool
         Return a :class:`SkipResult` instead of the array.
+    progress : bool
+        tqdm bar over the steps (default off).
     """
     t_wall = time.perf_counter()
     check_model_and_schedule(model, schedule)
@@ -175,6 +199,7 @@ def sample_skipping(model, x_T, schedule, *, threshold, n_steps=50, solver="dpmp
     check_choice("spacing", spacing, SPACINGS)
     if not isinstance(return_info, bool | np.bool_):
         raise TypeError(f"return_info must be a bool, got {return_info!r}")
+    progress = check_progress(progress)
     x, xp = as_float_array("x_T", x_T)
     dim = getattr(model, "dim", None)
     if len(tuple(x.shape)) == 0 or (dim is not None and tuple(x.shape)[-1] != dim):
@@ -201,7 +226,7 @@ def sample_skipping(model, x_T, schedule, *, threshold, n_steps=50, solver="dpmp
     skipped = np.zeros(n_steps, dtype=bool)
     indicator = np.full(n_steps, np.nan)
     run = 0
-    for i in range(n_steps):
+    for i in progress_iter(range(n_steps), progress, f"skipping ({solver})"):
         h = lam[i + 1] - lam[i]
         w = a[i + 1] * -math.expm1(-h) if kind == "x0" else s[i + 1] * math.expm1(h)
         skip = False

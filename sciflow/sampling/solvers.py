@@ -688,6 +688,7 @@ SOLVERS = {
     "unipc_3": UniPC3, "heun": Heun, "euler": Euler,
     "dpm_solver_v3": DPMSolverV3,
 }
+"""Solver name (the ``solver=`` of :func:`sample`) -> its :class:`Scheme` class."""
 
 
 # ============================================================================ planning
@@ -778,8 +779,9 @@ class SampleResult:
         if not isinstance(self.options, dict):
             raise TypeError(f"options must be a dict, got {type(self.options).__name__}")
 
-    def plot(self, ax=None, n_paths=50, dims=(0, 1)):
-        """Trajectories of the first ``n_paths`` samples in the plane ``dims``; returns Axes."""
+    def plot(self, ax=None, n_paths=50, dims=(0, 1), **kwargs):
+        """Trajectories of the first ``n_paths`` samples in the plane ``dims`` (one line per
+        sample, ``kwargs`` to ``Axes.plot``; final points marked); returns the Axes."""
         n_paths = check_int("n_paths", n_paths, low=1)
         if self.trajectory is None:
             raise ValueError("plot needs the trajectory (sample(..., return_info=True))")
@@ -788,21 +790,36 @@ class SampleResult:
             i, j = (check_int("dims[k]", v, low=0, high=d - 1) for v in dims)
         except (TypeError, ValueError):
             raise ValueError(f"dims must be two axes in [0, {d - 1}], got {dims!r}") from None
-        import matplotlib.pyplot as plt
+        from ._surface import new_axes, numpy_samples
 
-        from .backend import to_numpy
-
-        if ax is None:
-            _, ax = plt.subplots()
-        traj = np.stack([np.asarray(to_numpy(x)).reshape(-1, np.shape(x)[-1])
+        ax = new_axes(ax)
+        traj = np.stack([numpy_samples(x).reshape(-1, np.shape(x)[-1])
                          for x in self.trajectory])
         m = min(n_paths, traj.shape[1])
-        ax.plot(traj[:, :m, i], traj[:, :m, j], lw=0.6, alpha=0.6)
+        ax.plot(traj[:, :m, i], traj[:, :m, j], **{"lw": 0.6, "alpha": 0.6, **kwargs})
         ax.scatter(traj[-1, :m, i], traj[-1, :m, j], s=4, c="k", zorder=3)
         ax.set_xlabel(f"x[{i}]")
         ax.set_ylabel(f"x[{j}]")
         ax.set_title(f"{self.solver}, NFE = {self.nfe}")
         return ax
+
+    def to_xarray(self):
+        """``x`` (sample, dim) and, when recorded, ``trajectory`` (t, sample, dim) on the
+        decreasing schedule times ``t``; solver, nfe, orders and wall time (s) in attrs."""
+        from ._surface import numpy_samples, plain_attrs, sample_dims, xarray
+
+        xr = xarray()
+        x = numpy_samples(self.x)
+        data = {"x": (sample_dims(x), x, {"long_name": "final samples"})}
+        coords = {}
+        if self.trajectory is not None:
+            traj = np.stack([numpy_samples(v) for v in self.trajectory])
+            data["trajectory"] = (sample_dims(traj, ("t", "sample")), traj,
+                                  {"long_name": "state at each time"})
+            coords["t"] = ("t", self.times, {"long_name": "schedule time", "units": "1"})
+        return xr.Dataset(data, coords=coords, attrs=plain_attrs(
+            solver=self.solver, nfe=self.nfe, orders=self.orders,
+            wall_time=self.wall_time, wall_time_units="s"))
 
 
 # ============================================================================ the loop

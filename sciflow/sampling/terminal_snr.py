@@ -143,6 +143,37 @@ class TerminalSNRBias:
             out[k] = p / c if c > 0.0 else math.inf
         return out
 
+    CURES = ("plain", "rescaled", "oms", "oms_exact")
+
+    def plot(self, ax=None, **kwargs):
+        """Bars of the bias norm ``|E[x_end] - alpha(t_end) E[x0]|`` per cure (log scale;
+        ``kwargs`` to ``Axes.bar``); returns the Axes."""
+        from ._surface import new_axes
+
+        ax = new_axes(ax)
+        norms = [float(np.linalg.norm(getattr(self, k))) for k in self.CURES]
+        ax.bar(list(self.CURES), norms, **kwargs)
+        ax.set_yscale("log")
+        ax.set_ylabel("|bias of the sample mean|")
+        ax.set_title(f"alpha(T) = {self.alpha_T:.3g}")
+        return ax
+
+    def to_xarray(self):
+        """``bias`` (cure, dim) for the cures ``plain, rescaled, oms, oms_exact`` and
+        ``target`` (dim) = ``alpha(t_end) E[x0]``; alpha_T, quadrature and nfe in attrs."""
+        from ._surface import plain_attrs, xarray
+
+        xr = xarray()
+        bias = np.stack([getattr(self, k) for k in self.CURES])
+        return xr.Dataset(
+            {"bias": (("cure", "dim"), bias,
+                      {"long_name": "E[x_end] - alpha(t_end) E[x0]", "units": "same as x"}),
+             "target": ("dim", self.target, {"long_name": "alpha(t_end) E[x0]"})},
+            coords={"cure": list(self.CURES), "dim": np.arange(self.target.size)},
+            attrs=plain_attrs(alpha_T=self.alpha_T, quad_points=self.quad_points,
+                              quad_error=self.quad_error,
+                              **{f"nfe_{k}": v for k, v in self.nfe.items()}))
+
 
 def _gauss_hermite(n, d):
     x, w = np.polynomial.hermite_e.hermegauss(n)  # weight exp(-x^2/2)
