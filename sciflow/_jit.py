@@ -8,6 +8,7 @@ Python (useful for debugging and coverage); numba's own ``NUMBA_DISABLE_JIT`` wo
 from __future__ import annotations
 
 import os
+from typing import Any
 
 __all__ = ["njit", "JIT_ENABLED", "prange"]
 
@@ -16,6 +17,8 @@ JIT_ENABLED = os.environ.get("SCIFLOW_DISABLE_JIT", "0").strip().lower() not in 
 # Flags shared by every kernel: cache compiled code on disk (start-up in milliseconds after the
 # first run), no fastmath (we compare against exact solutions at 1e-9), no GIL in kernels.
 _FLAGS = {"cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
+
+prange: Any  # numba.prange when compiling, the builtin range otherwise
 
 if JIT_ENABLED:
     import numba as _numba

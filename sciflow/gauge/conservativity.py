@@ -51,6 +51,7 @@ from .._validate import (
     check_nonnegative,
     check_positive,
 )
+from ._surface import GRID_DIMS, grid_coords, new_axes, plain_attrs, plot_cells, xarray
 
 __all__ = [
     "JacobianAsymmetry",
@@ -269,22 +270,41 @@ class JacobianAsymmetry:
         if self.step is not None:
             check_positive("step", self.step)
 
-    def plot(self, ax=None, grid=None):
-        """Histogram of the per-point ratio, or (2-D grid given) its map. Returns the Axes."""
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots()
-        if grid is not None and self.ratio.ndim == 2:
+    def plot(self, ax=None, grid=None, **kwargs):
+        """Histogram of the per-point ratio (``kwargs`` go to ``Axes.hist``, 50 bins by
+        default), or (2-D ratio and ``grid`` given) its map (``kwargs`` to
+        ``Axes.pcolormesh``). Returns the Axes."""
+        ax = new_axes(ax)
+        ratio = np.asarray(self.ratio)
+        if grid is not None and ratio.ndim == 2:
             axes, _ = _check_grid_axes(grid)
-            m = ax.pcolormesh(axes[0], axes[1], self.ratio.T, shading="auto")
-            plt.colorbar(m, ax=ax, label="|J - J^T| / |J|")
-            ax.set(xlabel="x", ylabel="y", aspect="equal")
+            plot_cells(ax, ratio, axes, "|J - J^T| / |J|", **kwargs)
         else:
-            ax.hist(self.ratio.ravel(), bins=50)
+            kwargs.setdefault("bins", 50)
+            ax.hist(ratio.ravel(), **kwargs)
             ax.set(xlabel="|J - J^T|_F / |J|_F", ylabel="count")
         ax.set_title(f"Jacobian asymmetry ({self.method}): mean {self.mean:.3g}")
         return ax
+
+    def to_xarray(self, grid=None):
+        """An xarray Dataset: ``ratio`` over ``point`` (points) or the grid dims ``x``, ``y``,
+        ``z`` (cell centres of ``grid``, cell indices without it), ``jacobian`` over those and
+        (``i``, ``j``) (``d s_i / d x_j``); ``mean``, ``global_ratio``, ``method``, ``step`` as
+        attributes (xarray imported lazily)."""
+        ratio = np.asarray(self.ratio)
+        grid_mode = grid is not None or ratio.ndim > 1
+        dims = GRID_DIMS[:ratio.ndim] if grid_mode else ("point",)
+        coords = (grid_coords(ratio.shape, grid) if grid_mode
+                  else {"point": np.arange(ratio.size)})
+        d = self.jacobian.shape[-1]
+        coords.update(i=np.arange(d), j=np.arange(d))
+        return xarray().Dataset(
+            {"ratio": (dims, ratio, {"long_name": "|J - J^T|_F / |J|_F"}),
+             "jacobian": ((*dims, "i", "j"), np.asarray(self.jacobian),
+                          {"long_name": "d s_i / d x_j"})},
+            coords=coords,
+            attrs=plain_attrs(mean=float(self.mean), global_ratio=float(self.global_ratio),
+                              method=self.method, step=self.step))
 
 
 def jacobian_asymmetry(field, x=None, *, grid=None, t=None, kind="score", backend="auto",
@@ -451,6 +471,40 @@ class GaugeDefect:
             if not (isinstance(v, float) and math.isnan(v)):
                 check_nonnegative(name, v)
         check_choice("method", self.method, ASYMMETRY_METHODS)
+
+    def plot(self, ax=None, *, grid=None, **kwargs):
+        """Grid: ``div(p r)`` per cell, a line (1-D) or a colour map (2-D; 3-D: middle slice)
+        against the cell centres of ``grid`` (cell indices without it); points: a histogram of
+        ``div(p r)/p`` (50 bins by default). ``kwargs`` go to the drawing call. Returns the
+        Axes."""
+        ax = new_axes(ax)
+        div = np.asarray(self.divergence)
+        if self.method == "grid":
+            plot_cells(ax, div, grid, "div(p r)", **kwargs)
+        else:
+            kwargs.setdefault("bins", 50)
+            ax.hist(div.ravel(), **kwargs)
+            ax.set(xlabel="div(p r) / p", ylabel="count")
+        ax.set_title(f"gauge defect ({self.method}): relative {self.relative:.2e}")
+        return ax
+
+    def to_xarray(self, grid=None):
+        """An xarray Dataset: ``divergence`` over the grid dims ``x``, ``y``, ``z`` (grid mode;
+        cell centres of ``grid`` or cell indices) or over ``point``; norms and ``method`` as
+        attributes (xarray imported lazily)."""
+        div = np.asarray(self.divergence)
+        if self.method == "grid":
+            dims, coords = GRID_DIMS[:div.ndim], grid_coords(div.shape, grid)
+        else:
+            dims, coords = ("point",), {"point": np.arange(div.size)}
+        return xarray().Dataset(
+            {"divergence": (dims, div, {"long_name": "div(p r)" if self.method == "grid"
+                                        else "div(p r) / p"})},
+            coords=coords,
+            attrs={"norm": float(self.norm), "relative": float(self.relative),
+                   "reference_norm": float(self.reference_norm),
+                   "relative_to_reference": float(self.relative_to_reference),
+                   "method": self.method})
 
 
 def gauge_defect(r, *, density=None, grid=None, score=None, x=None, reference=None, t=None,
@@ -638,6 +692,16 @@ class LearnedFieldReport:
 
         return pd.DataFrame(self.rows())
 
+    def to_xarray(self):
+        """An xarray Dataset over ``t`` (the times): ``sigma`` and every column of
+        :attr:`COLUMNS` (the decompositions are left out; each has its own ``to_xarray``).
+        xarray is imported lazily."""
+        return xarray().Dataset(
+            {name: ("t", np.asarray(getattr(self, name), dtype=float))
+             for name in self.COLUMNS[1:]},
+            coords={"t": ("t", np.asarray(self.times, dtype=float),
+                          {"long_name": "diffusion time"})})
+
     def __str__(self):
         head = ("      t   sigma  gauge_frac  (samples)  asym_mean  asym_glob  score_err  "
                 "err_gauge  marg_defect   orth_err")
@@ -650,18 +714,16 @@ class LearnedFieldReport:
                          f"{row['orthogonality_error']:10.1e}")
         return "\n".join(lines)
 
-    def plot(self, ax=None):
-        """Gauge fraction, asymmetry, score error and marginal defect against sigma (log-log).
-        Returns the Axes."""
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots()
+    def plot(self, ax=None, **kwargs):
+        """Gauge fraction, asymmetry, score error and marginal defect against sigma (log-log;
+        non-positive values left out); ``kwargs`` go to ``Axes.loglog``. Returns the Axes."""
+        ax = new_axes(ax)
+        sigma = np.asarray(self.sigma)
         for name, style in (("gauge_fraction", "o-"), ("asymmetry_global", "s-"),
                             ("score_error", "^-"), ("marginal_defect", "v-")):
             vals = np.asarray(getattr(self, name))
             ok = vals > 0
-            ax.loglog(self.sigma[ok], vals[ok], style, label=name)
+            ax.loglog(sigma[ok], vals[ok], style, label=name, **kwargs)
         ax.set(xlabel="sigma(t)", ylabel="value", title="learned score field")
         ax.legend(fontsize="small")
         return ax

@@ -66,6 +66,7 @@ from .._validate import (
     check_positive,
     check_real,
 )
+from ._surface import new_axes, plain_attrs, xarray
 
 __all__ = [
     "GaugedModel",
@@ -123,6 +124,8 @@ class GaugedModel:
     schedule : Schedule, optional
         Default: ``model.schedule``; if both are given they must be equal.
 
+    Notes
+    -----
     ``predict`` returns ``score + r``, ``eps - sigma r``, ``x0 + (sigma^2/alpha) r`` or
     ``velocity + sigma^2 lambda' r`` (module docstring) in the array type of ``x`` (NumPy or
     torch). ``t`` is a scalar. :attr:`is_gauge` says whether a matrix field is antisymmetric
@@ -493,18 +496,17 @@ class CounterexampleResult:
                      f"non-gauge field: {self.non_gauge}")
         return "\n".join(lines)
 
-    def plot(self, ax=None, n_lines=40):
-        """End samples of the three flows; segments join a sample's unperturbed end point to
-        its gauged one. Returns the Axes."""
+    def plot(self, ax=None, n_lines=40, **kwargs):
+        """End samples of the three flows (first two coordinates; ``kwargs`` go to
+        ``Axes.scatter``); segments join a sample's unperturbed end point to its gauged one.
+        Returns the Axes."""
         n_lines = check_int("n_lines", n_lines, low=0)
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots()
+        ax = new_axes(ax)
         xf, xg, xn = self.x["flow"], self.x["gauge"], self.x["non_gauge"]
-        ax.scatter(xf[:, 0], xf[:, 1], s=2, alpha=0.3, label="exact flow")
-        ax.scatter(xg[:, 0], xg[:, 1], s=2, alpha=0.3, label="gauge r (same law)")
-        ax.scatter(xn[:, 0], xn[:, 1], s=2, alpha=0.3, label=f"non-gauge r ({self.non_gauge})")
+        kwargs = {"s": 2, "alpha": 0.3, **kwargs}
+        ax.scatter(xf[:, 0], xf[:, 1], label="exact flow", **kwargs)
+        ax.scatter(xg[:, 0], xg[:, 1], label="gauge r (same law)", **kwargs)
+        ax.scatter(xn[:, 0], xn[:, 1], label=f"non-gauge r ({self.non_gauge})", **kwargs)
         m = min(n_lines, xf.shape[0])
         for i in range(m):
             ax.plot([xf[i, 0], xg[i, 0]], [xf[i, 1], xg[i, 1]], "k-", lw=0.5, alpha=0.6)
@@ -513,6 +515,32 @@ class CounterexampleResult:
         ax.set_title(f"gauge freedom: {self.solver}"
                      + (f", NFE {self.nfe}" if self.nfe is not None else ""))
         return ax
+
+    def to_xarray(self):
+        """An xarray Dataset: the end samples ``x_end`` over (``flow``, ``sample``, ``dim``)
+        (``flow``: the variants and ``"flow"``, the unperturbed exact flow map), the starts
+        ``x_T`` over (``sample``, ``dim``), the per-variant numbers (``mean_error``,
+        ``cov_error``, ``sliced_wasserstein``, ``flow_error``) over ``variant``, the target
+        ``mean`` and ``cov`` and the ``gauge_matrix`` over ``dim`` (and ``dim2``); the rest as
+        attributes (xarray imported lazily)."""
+        flows = list(self.x)
+        d = self.x_T.shape[1]
+        data = {"x_end": (("flow", "sample", "dim"), np.stack([self.x[f] for f in flows])),
+                "x_T": (("sample", "dim"), self.x_T),
+                "mean": ("dim", np.asarray(self.mean)),
+                "cov": (("dim", "dim2"), np.asarray(self.cov)),
+                "gauge_matrix": (("dim", "dim2"), np.asarray(self.gauge_matrix))}
+        for name in ("mean_error", "cov_error", "sliced_wasserstein", "flow_error"):
+            data[name] = ("variant", np.array([getattr(self, name)[v] for v in VARIANTS]))
+        return xarray().Dataset(
+            data,
+            coords={"flow": flows, "variant": list(VARIANTS),
+                    "sample": np.arange(self.x_T.shape[0]), "dim": np.arange(d),
+                    "dim2": np.arange(d)},
+            attrs=plain_attrs(t_start=self.t_start, t_end=self.t_end, solver=self.solver,
+                              nfe=self.nfe, sw_floor=self.sw_floor,
+                              rotation_angle=self.rotation_angle,
+                              rotation_spread=self.rotation_spread, non_gauge=self.non_gauge))
 
 
 def run_counterexample(mean=(1.0, -0.5), cov=((1.0, 0.6), (0.6, 0.5)), *, schedule=None,

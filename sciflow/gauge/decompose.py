@@ -130,13 +130,22 @@ from .. import ConvergenceError
 from .._validate import (
     as_rng,
     check_array,
-    check_axes,
     check_choice,
     check_in_range,
     check_int,
     check_nonnegative,
     check_positive,
     check_real,
+)
+from ._surface import (
+    GRID_DIMS,
+    check_progress,
+    grid_coords,
+    new_axes,
+    plain_attrs,
+    plot_cells,
+    progress_bar,
+    xarray,
 )
 
 __all__ = [
@@ -168,7 +177,6 @@ _TINY = 1e-150  # positive p / max p below this are raised to it (their products
 
 
 # --------------------------------------------------------------------------- results
-_check_axes = check_axes  # one check for every .plot(ax=...)
 
 
 @dataclass(frozen=True)
@@ -192,6 +200,29 @@ class GaugeEnergy:
         if self.field == 0.0:
             return 0.0
         return abs(self.field - self.grad_phi - self.r) / self.field
+
+    def plot(self, ax=None, **kwargs):
+        """Bar chart of ``E|s|^2``, ``E|grad phi|^2``, ``E|r|^2`` (``kwargs`` go to
+        ``Axes.bar``); returns the Axes."""
+        return _energy_bars(new_axes(ax, figsize=(4.5, 3.5)),
+                            [self.field, self.grad_phi, self.r], **kwargs)
+
+    def to_xarray(self):
+        """An xarray Dataset of the scalars ``field``, ``grad_phi``, ``r``, ``cross`` (units of
+        the field squared) with ``orthogonality_error`` as an attribute (xarray imported
+        lazily)."""
+        units = {"units": "(field units)^2"}
+        return xarray().Dataset(
+            {name: ((), getattr(self, name), units) for name in ("field", "grad_phi", "r",
+                                                                  "cross")},
+            attrs={"orthogonality_error": self.orthogonality_error})
+
+
+def _energy_bars(ax, values, **kwargs):
+    kwargs.setdefault("color", ["0.4", "tab:blue", "tab:red"])
+    ax.bar(["E|s|^2", "E|grad phi|^2", "E|r|^2"], values, **kwargs)
+    ax.set(ylabel="energy (p-weighted mean)")
+    return ax
 
 
 @dataclass(frozen=True)
@@ -238,6 +269,27 @@ class GaugeResidual:
 
     def __iter__(self):
         return iter((self.divergence, self.relative))
+
+    def plot(self, ax=None, *, grid=None, **kwargs):
+        """``div(p r)`` per cell: a line (1-D) or a colour map (2-D; 3-D: the middle slice of
+        the third axis) against the cell centres of ``grid`` (cell indices without it);
+        ``kwargs`` go to ``Axes.plot`` / ``Axes.pcolormesh``. Returns the Axes."""
+        ax = new_axes(ax)
+        plot_cells(ax, np.asarray(self.divergence), grid, "div(p r)", **kwargs)
+        ax.set_title(f"gauge residual: relative {self.relative:.2e}")
+        return ax
+
+    def to_xarray(self, grid=None):
+        """An xarray Dataset: ``divergence`` over the grid dims ``x``, ``y``, ``z`` (cell centres
+        of ``grid``, or cell indices without it); the norms as attributes (xarray imported
+        lazily)."""
+        div = np.asarray(self.divergence)
+        return xarray().Dataset(
+            {"divergence": (GRID_DIMS[:div.ndim], div, {"long_name": "discrete div(p r)"})},
+            coords=grid_coords(div.shape, grid),
+            attrs={"norm": self.norm, "relative": self.relative,
+                   "reference_norm": self.reference_norm,
+                   "relative_to_reference": self.relative_to_reference})
 
 
 @dataclass(frozen=True)
@@ -296,16 +348,16 @@ class Decomposition:
     iterations: int = 0
     method: str = "multigrid"
     solver: str = ""
-    residual_history: np.ndarray = field(default=None, repr=False)
-    density: np.ndarray = field(default=None, repr=False)
-    grid: tuple = field(default=None, repr=False)
+    residual_history: np.ndarray | None = field(default=None, repr=False)
+    density: np.ndarray | None = field(default=None, repr=False)
+    grid: tuple | None = field(default=None, repr=False)
     face_density: str = "arithmetic"
     converged: bool = True
     setup_time: float = field(default=0.0, compare=False)
     solve_time: float = field(default=0.0, compare=False)
     wall_time: float = field(default=0.0, compare=False)
     info: dict = field(default_factory=dict, compare=False, repr=False)
-    r_faces: tuple = field(default=None, compare=False, repr=False)
+    r_faces: tuple | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
         phi = check_array("phi", self.phi, finite=False)
@@ -355,6 +407,8 @@ class Decomposition:
     def energy(self) -> GaugeEnergy:
         """``E_p |s|^2 = E_p |grad phi|^2 + E_p |r|^2`` (cell-centre quadrature, p normalised);
         the two sides differ by the discretisation error ``O(h^2)`` (``cross``)."""
+        if self.density is None:
+            raise ValueError("density is None: energy() needs the density (p weights)")
         w = self.density / self.density.max()
         w = w / w.sum()
         g2 = float(np.sum(w * np.sum(self.grad_phi**2, axis=0)))
@@ -362,28 +416,27 @@ class Decomposition:
         gr = float(np.sum(w * np.sum(self.grad_phi * self.r, axis=0)))
         return GaugeEnergy(field=g2 + r2 + 2.0 * gr, grad_phi=g2, r=r2, cross=2.0 * gr)
 
-    def plot(self, ax=None, *, every=None):
+    def plot(self, ax=None, *, every=None, **kwargs):
         """1-D: s, grad phi and r along the axis; 2-D: density (shaded) with arrows of grad phi
         (blue) and r (red) on about 24 x 24 cells (``every`` sets the stride); 3-D: the same in
-        the middle slice of the third axis (first two components). Returns the Axes."""
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(5.5, 4.5) if self.ndim > 1 else (6, 3.5))
-        else:
-            _check_axes(ax)
+        the middle slice of the third axis (first two components). ``kwargs`` go to
+        ``Axes.plot`` (1-D) or ``Axes.quiver``. Without ``grid`` the axes are cell indices.
+        Returns the Axes."""
+        ax = new_axes(ax, figsize=(5.5, 4.5) if self.ndim > 1 else (6, 3.5))
+        grid = self.grid if self.grid is not None else tuple(
+            np.arange(n, dtype=float) for n in self.phi.shape)
         if self.ndim == 1:
-            x = self.grid[0]
-            ax.plot(x, self.field[0], "k-", lw=1.0, label="s")
-            ax.plot(x, self.grad_phi[0], "b--", lw=1.2, label="grad phi")
-            ax.plot(x, self.r[0], "r:", lw=1.2, label="r")
+            x = grid[0]
+            ax.plot(x, self.field[0], "k-", lw=1.0, label="s", **kwargs)
+            ax.plot(x, self.grad_phi[0], "b--", lw=1.2, label="grad phi", **kwargs)
+            ax.plot(x, self.r[0], "r:", lw=1.2, label="r", **kwargs)
             ax.set(xlabel="x", ylabel="component")
             ax.legend(fontsize="small")
             return ax
         sl = (slice(None), slice(None)) + ((self.phi.shape[2] // 2,) if self.ndim == 3 else ())
-        x, y = self.grid[0], self.grid[1]
-        p = self.density[sl]
-        ax.contourf(x, y, p.T, levels=12, cmap="Greys", alpha=0.5)
+        x, y = grid[0], grid[1]
+        if self.density is not None:
+            ax.contourf(x, y, self.density[sl].T, levels=12, cmap="Greys", alpha=0.5)
         if every is None:
             every = max(1, max(x.size, y.size) // 24)
         every = check_int("every", every, low=1)
@@ -392,11 +445,39 @@ class Decomposition:
                                    (self.r, "tab:red", "r")):
             u = vec[(0,) + sl][::every, ::every]
             v = vec[(1,) + sl][::every, ::every]
-            ax.quiver(X, Y, u, v, color=colour, label=label, angles="xy", alpha=0.8)
+            ax.quiver(X, Y, u, v, color=colour, label=label, angles="xy", alpha=0.8, **kwargs)
         ax.set(xlabel="x", ylabel="y", aspect="equal",
                title=f"{self.method}: residual {self.residual_norm:.1e}")
         ax.legend(fontsize="small", loc="upper right")
         return ax
+
+    def to_xarray(self):
+        """An xarray Dataset over the grid dims ``x``, ``y``, ``z`` (cell centres, or cell indices
+        without ``grid``) and ``component`` (0..ndim-1): ``field``, ``grad_phi``, ``r``
+        (component, *grid), ``phi``, ``residual`` and ``density`` (*grid), the CG history over
+        ``cg_iteration``; scalars as attributes. The face values ``r_faces`` are left out
+        (staggered grids). xarray is imported lazily."""
+        xr = xarray()
+        dims = GRID_DIMS[:self.ndim]
+        vec = ("component", *dims)
+        data = {"field": (vec, self.field, {"long_name": "s = grad_phi + r"}),
+                "grad_phi": (vec, self.grad_phi, {"long_name": "conservative part"}),
+                "r": (vec, self.r, {"long_name": "gauge part, div(p r) = 0"}),
+                "phi": (dims, self.phi, {"long_name": "potential (p-weighted mean 0)"}),
+                "residual": (dims, self.residual, {"long_name": "discrete div(p r) (faces)"})}
+        coords = {**grid_coords(self.phi.shape, self.grid), "component": np.arange(self.ndim)}
+        if self.density is not None:
+            data["density"] = (dims, np.asarray(self.density), {"long_name": "p"})
+        if self.residual_history is not None:
+            hist = np.asarray(self.residual_history)
+            data["residual_history"] = ("cg_iteration", hist)
+            coords["cg_iteration"] = np.arange(1, hist.size + 1)
+        attrs = plain_attrs(residual_norm=float(self.residual_norm), iterations=self.iterations,
+                            method=self.method, solver=self.solver,
+                            face_density=self.face_density, converged=self.converged,
+                            setup_time=self.setup_time, solve_time=self.solve_time,
+                            wall_time=self.wall_time)
+        return xr.Dataset(data, coords=coords, attrs=attrs)
 
 
 # --------------------------------------------------------------------------- validation
@@ -742,6 +823,14 @@ def _deflate(v, w):
     return v - (float(v.sum()) / float(w.sum())) * w
 
 
+def _ticking(fn, bar):
+    """``fn`` that ticks the tqdm ``bar`` once per call."""
+    def ticked(v):
+        bar.update(1)
+        return fn(v)
+    return ticked
+
+
 def _pcg(matvec, b, prec, tol, maxiter, w):
     """Preconditioned conjugate gradients for the consistent singular system ``A x = b``
     (``sum b = 0``; ``A`` and ``prec`` symmetric; ``w >= 0`` the density, not all 0).
@@ -936,7 +1025,8 @@ def _gauge_residual(r, p, h, face_density, reference=None):
 
 
 def decompose(field, density, grid, *, tol=1e-10, method="auto", amg="rs",
-              face_density="arithmetic", density_floor=0.0, maxiter=500, local_tol=None):
+              face_density="arithmetic", density_floor=0.0, maxiter=500, local_tol=None,
+              progress=False):
     """Weighted Helmholtz–Hodge decomposition ``s = grad phi + r``, ``div(p r) = 0``, on a grid.
 
     Parameters
@@ -976,6 +1066,9 @@ def decompose(field, density, grid, *, tol=1e-10, method="auto", amg="rs",
         the absolute fluxes ``p |s . n|`` and ``p |grad phi . n|`` through its faces
         (``info["local_residual"]``). It makes the low-density cells converge too, which the
         global ``tol`` cannot see. Default ``sqrt(tol)``.
+    progress : bool
+        A tqdm bar counting the operator applications of CG (multigrid and AMG; off by
+        default).
 
     Returns
     -------
@@ -997,6 +1090,7 @@ def decompose(field, density, grid, *, tol=1e-10, method="auto", amg="rs",
     check_choice("face_density", face_density, FACE_DENSITIES)
     density_floor = check_in_range("density_floor", density_floor, 0.0, 1.0, high_open=True)
     maxiter = check_int("maxiter", maxiter, low=1)
+    progress = check_progress(progress)
     local_tol = math.sqrt(tol) if local_tol is None else check_in_range(
         "local_tol", local_tol, 0.0, 1.0, low_open=True, high_open=True)
     s = _check_field(field, shape)
@@ -1087,6 +1181,9 @@ def decompose(field, density, grid, *, tol=1e-10, method="auto", amg="rs",
                 prec, solver, amg_info = _amg_hierarchy(A, amg)
                 info.update(amg_info)
             setup_time = time.perf_counter() - t0
+            bar = progress_bar(progress, f"decompose ({method})", "matvec")
+            if bar is not None:
+                matvec = _ticking(matvec, bar)
             x, history, iterations, status = _pcg(matvec, b, prec, tol, maxiter, w)
             R, div_qr, local, rel = check(x)
             # The global residual only sees the dense cells. Where cells of low density are
@@ -1116,6 +1213,8 @@ def decompose(field, density, grid, *, tol=1e-10, method="auto", amg="rs",
                         or rounds >= _MAX_ROUNDS):
                     status = "stalled"
             info["local_rounds"] = rounds
+            if bar is not None:
+                bar.close()
             if rel <= tol and local <= local_tol:
                 status = "converged"  # (a last round may have ended on maxiter)
             elif status == "converged":
@@ -1196,13 +1295,15 @@ class _Basis:
     kind: str
     mean: np.ndarray
     W: np.ndarray  # (d, d): z = (x - mean) @ W.T
-    index: np.ndarray = None  # polynomial multi-indices (m, d)
-    freq: np.ndarray = None  # fourier: (m, d) frequencies in z
-    phase: np.ndarray = None
+    index: np.ndarray | None = None  # polynomial multi-indices (m, d)
+    freq: np.ndarray | None = None  # fourier: (m, d) frequencies in z
+    phase: np.ndarray | None = None
 
     @property
     def size(self) -> int:
-        return int(self.index.shape[0] if self.kind == "polynomial" else self.freq.shape[0])
+        table = self.index if self.kind == "polynomial" else self.freq
+        assert table is not None, "a basis has index (polynomial) or freq (fourier)"
+        return int(table.shape[0])
 
     def _z(self, x):
         return (x - self.mean) @ self.W.T
@@ -1299,7 +1400,7 @@ class SampleDecomposition:
     condition_number: float = float("nan")
     ridge: float = 0.0
     wall_time: float = field(default=0.0, compare=False)
-    _basis: _Basis = field(default=None, repr=False, compare=False)
+    _basis: _Basis | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
         c = check_array("coefficients", self.coefficients, ndim=1, min_size=1)
@@ -1342,20 +1443,30 @@ class SampleDecomposition:
         """``phi`` at points ``x`` (up to the constant, which is not fitted)."""
         return self._eval(x, "value")
 
-    def plot(self, ax=None):
-        """Bar chart of ``E|s|^2``, ``E|grad phi|^2``, ``E|r|^2``; returns the Axes."""
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(4.5, 3.5))
-        else:
-            _check_axes(ax)
-        vals = [self.energy_field, self.energy_grad_phi, self.energy_r]
-        ax.bar(["E|s|^2", "E|grad phi|^2", "E|r|^2"], vals,
-               color=["0.4", "tab:blue", "tab:red"])
-        ax.set(ylabel="mean over samples",
-               title=f"{self.basis} basis, m = {self.n_features}")
+    def plot(self, ax=None, **kwargs):
+        """Bar chart of ``E|s|^2``, ``E|grad phi|^2``, ``E|r|^2`` (``kwargs`` go to
+        ``Axes.bar``); returns the Axes."""
+        ax = _energy_bars(new_axes(ax, figsize=(4.5, 3.5)),
+                          [self.energy_field, self.energy_grad_phi, self.energy_r], **kwargs)
+        ax.set(ylabel="mean over samples", title=f"{self.basis} basis, m = {self.n_features}")
         return ax
+
+    def to_xarray(self):
+        """An xarray Dataset: ``grad_phi`` and ``r`` at the samples over (``sample``, ``dim``),
+        the fitted ``coefficients`` over ``basis_function``; energies and diagnostics as
+        attributes (xarray imported lazily)."""
+        return xarray().Dataset(
+            {"grad_phi": (("sample", "dim"), self.grad_phi_samples),
+             "r": (("sample", "dim"), self.r),
+             "coefficients": ("basis_function", self.coefficients)},
+            coords={"sample": np.arange(self.r.shape[0]), "dim": np.arange(self.r.shape[1]),
+                    "basis_function": np.arange(self.n_features)},
+            attrs=plain_attrs(basis=self.basis, degree=self.degree, n_features=self.n_features,
+                              energy_field=self.energy_field,
+                              energy_grad_phi=self.energy_grad_phi, energy_r=self.energy_r,
+                              weak_residual=self.weak_residual,
+                              condition_number=self.condition_number, ridge=self.ridge,
+                              wall_time=self.wall_time))
 
 
 def _chunk_size(m, d):

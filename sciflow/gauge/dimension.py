@@ -114,6 +114,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from .._validate import as_rng, check_array, check_choice, check_int, check_positive
+from ._surface import new_axes, xarray
 
 __all__ = [
     "METHODS",
@@ -182,6 +183,8 @@ class SmoothedEmpiricalScore:
         softmax; the neglected weights are at most ``exp(-(r_(k+1)^2 - r_1^2) / 2 sigma^2)``
         relative to the largest. Default: all points when ``n <= 4096``, else ``max(256, 8 D)``.
 
+    Notes
+    -----
     Calling the object gives the score; :meth:`denoiser`, :meth:`posterior_covariance`,
     :meth:`jacobian` (``grad s = Cov_w / sigma^4 - I / sigma^2``) and
     :meth:`denoiser_jacobian` (``Cov_w / sigma^2``) take the same ``x`` of shape (m, D) or (D,)
@@ -490,20 +493,20 @@ class DimensionResult:
     def __int__(self):
         return int(self.dimension)
 
-    def plot(self, ax=None, max_lines=60):
-        """The normalised spectra (each divided by its largest value) of up to ``max_lines``
-        points, their median, and the estimated dimension. Returns the Axes."""
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots()
+    def plot(self, ax=None, max_lines=60, **kwargs):
+        """The normalised spectra (each divided by its largest value, floored at 1e-6) of up to
+        ``max_lines`` points (``kwargs`` go to their ``Axes.plot``), their median, and the
+        estimated dimension. Returns the Axes."""
+        max_lines = check_int("max_lines", max_lines, low=0)
+        ax = new_axes(ax)
         v = np.asarray(self.spectra, dtype=float)
         top = np.max(v, axis=1, keepdims=True)
         top[top <= 0] = 1.0
         v = np.maximum(v / top, 1e-6)
         i = np.arange(1, v.shape[1] + 1)
-        for row in v[: int(max_lines)]:
-            ax.plot(i, row, color="0.6", lw=0.6, alpha=0.5)
+        kwargs = {"color": "0.6", "lw": 0.6, "alpha": 0.5, **kwargs}
+        for row in v[:max_lines]:
+            ax.plot(i, row, **kwargs)
         ax.plot(i, np.median(v, axis=0), "o-", color="C0", lw=2, label="median")
         cut = (self.ambient_dim - self.dimension if self.method == "stanczuk"
                else self.dimension)
@@ -519,6 +522,34 @@ class DimensionResult:
                title=f"{self.method}: d = {self.dimension} (D = {self.ambient_dim})")
         ax.legend()
         return ax
+
+    def to_xarray(self):
+        """An xarray Dataset over ``point`` (coordinate ``index``: the rows of ``X``),
+        ``component`` (1..D, descending spectra) and ``scale``: ``local_dimensions``,
+        ``sigma``, ``n_eff``, ``gap`` (point), ``spectra``, ``singular_values`` (point,
+        component), ``scale_sigma``, ``scale_n_eff`` (point, scale), ``scale_spectra`` (point,
+        scale, component); the global estimate and counts as attributes (xarray imported
+        lazily)."""
+        P = np.size(self.indices)
+        ps, psc = ("point", "component"), ("point", "scale", "component")
+        data = {"local_dimensions": ("point", np.asarray(self.local_dimensions)),
+                "sigma": ("point", np.asarray(self.sigma), {"long_name": "chosen noise scale"}),
+                "n_eff": ("point", np.asarray(self.n_eff)),
+                "gap": ("point", np.asarray(self.gap)),
+                "spectra": (ps, np.asarray(self.spectra)),
+                "singular_values": (ps, np.asarray(self.singular_values)),
+                "scale_sigma": (("point", "scale"), np.asarray(self.scale_sigma)),
+                "scale_n_eff": (("point", "scale"), np.asarray(self.scale_n_eff)),
+                "scale_spectra": (psc, np.asarray(self.scale_spectra))}
+        D = np.shape(self.spectra)[1]
+        return xarray().Dataset(
+            data,
+            coords={"point": np.arange(P), "index": ("point", np.asarray(self.indices)),
+                    "component": np.arange(1, D + 1),
+                    "scale": np.arange(np.shape(self.scale_sigma)[1])},
+            attrs={"dimension": int(self.dimension), "method": self.method,
+                   "ambient_dim": int(self.ambient_dim), "n_evaluations": int(self.n_evaluations),
+                   "wall_time": float(self.wall_time)})
 
 
 # ============================================================================ the estimator

@@ -12,6 +12,7 @@ Reference: E. E. Lewis & W. F. Miller, Computational Methods of Neutron Transpor
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 
@@ -19,6 +20,7 @@ import numpy as np
 
 from .. import ConvergenceError
 from .._validate import check_array, check_int, check_nonnegative, check_positive
+from ._surface import check_progress, new_axes, plain_attrs, progress_bar, xarray
 from .iterate import Discretisation, _check_common, _multigroup
 from .problem import Slab
 
@@ -33,11 +35,11 @@ class EigenSolution:
     k: float
     phi: np.ndarray
     iterations: int
-    k_history: np.ndarray = field(repr=False, default=None)
+    k_history: np.ndarray | None = field(repr=False, default=None)
     dominance_ratio: float = 0.0
     inner_iterations: int = 0
-    x_edges: np.ndarray = field(repr=False, default=None)
-    x_centres: np.ndarray = field(repr=False, default=None)
+    x_edges: np.ndarray | None = field(repr=False, default=None)
+    x_centres: np.ndarray | None = field(repr=False, default=None)
     wall_time: float = 0.0
     converged: bool = True
 
@@ -67,31 +69,57 @@ class EigenSolution:
         if not isinstance(self.converged, bool | np.bool_):
             raise TypeError(f"converged must be a bool, got {type(self.converged).__name__}")
 
-    def plot(self, ax=None):
+    def plot(self, ax=None, **kwargs):
+        """The fundamental-mode scalar flux vs x (cm), cell averages as steps, one line per
+        group; ``kwargs`` go to ``Axes.stairs``. Returns the Axes."""
         if self.x_edges is None:
             raise ValueError("x_edges is None: plot needs the cell edges")
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(7, 3.5))
+        ax = new_axes(ax, figsize=(7, 3.5))
         for g in range(self.phi.shape[0]):
-            ax.stairs(self.phi[g], self.x_edges, label=f"group {g + 1}")
+            ax.stairs(self.phi[g], self.x_edges, label=f"group {g + 1}", **kwargs)
         ax.set(xlabel="x (cm)", ylabel="scalar flux", title=f"k = {self.k:.6f}")
         return ax
+
+    def to_xarray(self):
+        """An xarray Dataset: ``phi`` over (``group``, ``x``) (``x`` the cell centres in cm, or
+        the cell index without them; ``x_edge`` the edges), ``k_history`` over ``outer``
+        (k after each outer iteration, the first entry k0); k and the diagnostics as
+        attributes (xarray imported lazily)."""
+        xr = xarray()
+        G, N = self.phi.shape
+        coords = {"group": np.arange(G),
+                  "x": ("x", np.arange(N) if self.x_centres is None else self.x_centres,
+                        {"units": "cm" if self.x_centres is not None else "cell index"})}
+        data = {"phi": (("group", "x"), self.phi,
+                        {"normalisation": "sum over groups and cells of nu_sigma_f phi h = 1",
+                         "long_name": "fundamental-mode scalar flux"})}
+        if self.x_edges is not None:
+            coords["x_edge"] = ("x_edge", self.x_edges, {"units": "cm"})
+        if self.k_history is not None:
+            coords["outer"] = np.arange(self.k_history.size)
+            data["k_history"] = ("outer", self.k_history)
+        attrs = plain_attrs(k=self.k, iterations=self.iterations,
+                            dominance_ratio=self.dominance_ratio,
+                            inner_iterations=self.inner_iterations, wall_time=self.wall_time,
+                            converged=self.converged)
+        return xr.Dataset(data, coords=coords, attrs=attrs)
 
 
 def k_eigenvalue(slab: Slab, *, order: int = 16, scheme: str = "diamond", accel: str = "dsa",
                  tol: float = 1e-8, max_iter: int = 2000, inner_tol: float | None = None,
-                 k0: float = 1.0, raise_on_fail: bool = True) -> EigenSolution:
+                 k0: float = 1.0, raise_on_fail: bool = True, progress: bool = False
+                 ) -> EigenSolution:
     """Fundamental k-eigenvalue and flux of ``slab`` (power iteration).
 
     Raises ``ConvergenceError`` (with the last iterate) if ``max_iter`` outer iterations do
     not reach ``tol`` on k; ``ValueError`` if nothing is fissile, or if the slab has a fixed
     ``source`` or an ``incident`` flux (the k-eigenvalue problem is homogeneous: they would
-    be added to the fission source and change k without notice).
+    be added to the fission source and change k without notice). ``progress=True`` shows a
+    tqdm bar over the outer iterations.
     """
     tol, max_iter = _check_common(slab, accel, tol, max_iter, raise_on_fail)
     k0 = check_positive("k0", k0)
+    progress = check_progress(progress)
     if not any(m.fissile for m in slab.materials):
         raise ValueError("k_eigenvalue needs fissile material (nu_sigma_f > 0 somewhere)")
     # L psi = (1/k) F psi is homogeneous: a fixed source or an incident flux would be added
@@ -125,28 +153,33 @@ def k_eigenvalue(slab: Slab, *, order: int = 16, scheme: str = "diamond", accel:
     rho = 0.0
     converged = False
     it = 0
-    for it in range(1, max_iter + 1):
-        external = np.zeros((L1, G, N))
-        external[0] = d["chi"] * F[None, :] / k
-        mom, _, nin, _, _, ok = _multigroup(disc, accel, inner_tol, 10_000, external,
-                                            moments0=mom, max_outer=1)
-        inner += nin
-        Fn = fission_rate(mom)
-        total = np.sum(Fn * h)
-        k_new = k * total
-        Fn /= total
-        change = float(np.max(np.abs(Fn - F)) / np.max(np.abs(Fn)))
-        changes.append(change)
-        if len(changes) >= 3 and changes[-2] > 0:
-            rho = min(max(changes[-1] / changes[-2], changes[-2] / max(changes[-3], 1e-300)),
-                      0.999999)
-        dk = abs(k_new - k)
-        k, F = k_new, Fn
-        ks.append(k)
-        src_err = change * rho / (1 - rho) if len(changes) >= 3 else np.inf
-        if it >= 3 and dk < tol * k and src_err < max(np.sqrt(tol), 100 * tol):
-            converged = True
-            break
+    bar = progress_bar(progress, "k_eigenvalue", "outer")
+    with contextlib.nullcontext() if bar is None else bar:
+        for it in range(1, max_iter + 1):
+            external = np.zeros((L1, G, N))
+            external[0] = d["chi"] * F[None, :] / k
+            mom, _, nin, _, _, ok = _multigroup(disc, accel, inner_tol, 10_000, external,
+                                                moments0=mom, max_outer=1)
+            inner += nin
+            Fn = fission_rate(mom)
+            total = np.sum(Fn * h)
+            k_new = k * total
+            Fn /= total
+            change = float(np.max(np.abs(Fn - F)) / np.max(np.abs(Fn)))
+            changes.append(change)
+            if len(changes) >= 3 and changes[-2] > 0:
+                rho = min(max(changes[-1] / changes[-2], changes[-2] / max(changes[-3], 1e-300)),
+                          0.999999)
+            dk = abs(k_new - k)
+            k, F = k_new, Fn
+            ks.append(k)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(k=f"{k:.8f}", refresh=False)
+            src_err = change * rho / (1 - rho) if len(changes) >= 3 else np.inf
+            if it >= 3 and dk < tol * k and src_err < max(np.sqrt(tol), 100 * tol):
+                converged = True
+                break
     mom[0] /= np.sum(fission_rate(mom) * h)
     sol = EigenSolution(k=float(k), phi=mom[0].copy(), iterations=it, k_history=np.array(ks),
                         dominance_ratio=rho, inner_iterations=inner, x_edges=slab.x_edges,

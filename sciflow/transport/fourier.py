@@ -106,6 +106,7 @@ from scipy import optimize
 
 from .._validate import check_array, check_in_range, check_int, check_positive, check_real
 from ._kernels import alpha_step_characteristic
+from ._surface import new_axes, plain_attrs, xarray
 from .problem import _check_str_choice
 from .quadrature import gauss_legendre
 
@@ -425,21 +426,36 @@ class FourierResult:
         return "lambda" if self.optical_thickness is None else "theta"
 
     def to_dataframe(self):
+        """A pandas DataFrame: the mode, omega and |omega| per row (pandas imported lazily)."""
         import pandas as pd
 
         return pd.DataFrame({self.variable: self.modes, "omega": self.omega,
                              "abs_omega": np.abs(self.omega)})
 
-    def plot(self, ax=None):
-        """|omega| against the mode; returns the Axes."""
-        import matplotlib.pyplot as plt
+    def to_xarray(self):
+        """An xarray Dataset over the mode (dimension ``lambda`` in continuous space, ``theta``
+        (rad) on a mesh): ``omega`` (the dominant eigenvalue, complex where it is) and
+        ``abs_omega``; the spectral radius and the problem as attributes (xarray imported
+        lazily)."""
+        xr = xarray()
+        v = self.variable
+        unit = "1/mean free path" if self.optical_thickness is None else "rad"
+        return xr.Dataset(
+            {"omega": (v, self.omega, {"long_name": "dominant eigenvalue per mode"}),
+             "abs_omega": (v, np.abs(self.omega))},
+            coords={v: (v, self.modes, {"units": unit})},
+            attrs=plain_attrs(spectral_radius=self.spectral_radius, mode_max=self.mode_max,
+                              c=self.c, method=self.method, order=self.order,
+                              optical_thickness=self.optical_thickness, scheme=self.scheme,
+                              dsa=self.dsa, mu_bar=self.mu_bar))
 
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 3.5))
+    def plot(self, ax=None, **kwargs):
+        """|omega| against the mode (``kwargs`` go to ``Axes.plot``); returns the Axes."""
+        ax = new_axes(ax, figsize=(6, 3.5))
         sn = "S_inf" if self.order is None else f"S{self.order}"
         tau = "" if self.optical_thickness is None else f", tau={self.optical_thickness:g}"
-        ax.plot(self.modes, np.abs(self.omega),
-                label=f"{self.method.upper()} {sn}, c={self.c:g}{tau}")
+        kwargs.setdefault("label", f"{self.method.upper()} {sn}, c={self.c:g}{tau}")
+        ax.plot(self.modes, np.abs(self.omega), **kwargs)
         if self.optical_thickness is None:
             ax.set_xscale("log")
         ax.axhline(self.spectral_radius, ls=":", lw=0.8, color="k")

@@ -44,6 +44,7 @@ import scipy.sparse.linalg as spla
 from .. import ConvergenceError
 from .._validate import check_array, check_increasing, check_int, check_nonnegative, check_positive
 from ._kernels import sweep, sweep_coefficients
+from ._surface import check_progress, new_axes, plain_attrs, progress_bar, xarray
 from .problem import Slab, _check_str_choice
 from .quadrature import Quadrature, gauss_legendre
 
@@ -73,8 +74,8 @@ class TransportSolution:
     leakage_left: np.ndarray
     leakage_right: np.ndarray
     absorption: np.ndarray
-    moments: np.ndarray = field(repr=False, default=None)
-    quadrature: Quadrature = field(repr=False, default=None)
+    moments: np.ndarray | None = field(repr=False, default=None)
+    quadrature: Quadrature | None = field(repr=False, default=None)
     sweeps: int = 0
     wall_time: float = 0.0
     converged: bool = True
@@ -125,22 +126,55 @@ class TransportSolution:
         if not isinstance(self.converged, bool | np.bool_):
             raise TypeError(f"converged must be a bool, got {type(self.converged).__name__}")
 
-    def plot(self, ax=None, group=None):
-        """Scalar flux vs x (cell averages as steps); returns the Axes."""
+    def plot(self, ax=None, group=None, **kwargs):
+        """Scalar flux (particles/(cm^2 s)) vs x (cm), cell averages as steps, one line per
+        group (or only ``group``); ``kwargs`` go to ``Axes.stairs``. Returns the Axes."""
         if group is not None:
             group = check_int("group", group, low=0, high=self.phi.shape[0] - 1)
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(7, 3.5))
+        ax = new_axes(ax, figsize=(7, 3.5))
         groups = range(self.phi.shape[0]) if group is None else [group]
         for g in groups:
-            ax.stairs(self.phi[g], self.x_edges, label=f"group {g + 1}")
+            ax.stairs(self.phi[g], self.x_edges, label=f"group {g + 1}", **kwargs)
         ax.set_xlabel("x (cm)")
         ax.set_ylabel("scalar flux")
         if self.phi.shape[0] > 1:
             ax.legend()
         return ax
+
+    def to_xarray(self):
+        """An xarray Dataset: ``phi`` over (``group``, ``x``) with ``x`` the cell centres (cm)
+        and ``x_edge`` the cell edges; leakages and absorption over ``group``; the outgoing
+        angular flux ``psi_out_left``/``psi_out_right`` over (``group``, ``mu``) (|mu|,
+        increasing); ``moments`` over (``legendre``, ``group``, ``x``); ``residuals`` over
+        ``iteration``; scalars as attributes (xarray imported lazily)."""
+        xr = xarray()
+        G = self.phi.shape[0]
+        flux = "particles/(cm^2 s)"
+        data = {
+            "phi": (("group", "x"), self.phi, {"units": flux, "long_name": "scalar flux"}),
+            "leakage_left": ("group", self.leakage_left, {"units": flux}),
+            "leakage_right": ("group", self.leakage_right, {"units": flux}),
+            "absorption": ("group", self.absorption, {"units": flux}),
+            "residuals": ("iteration", self.residuals),
+        }
+        coords = {"x": ("x", self.x_centres, {"units": "cm"}),
+                  "x_edge": ("x_edge", self.x_edges, {"units": "cm"}),
+                  "group": np.arange(G), "iteration": np.arange(1, self.residuals.size + 1)}
+        if self.moments is not None:
+            data["moments"] = (("legendre", "group", "x"), self.moments, {"units": flux})
+            coords["legendre"] = np.arange(self.moments.shape[0])
+        if self.psi_out:
+            n = np.shape(next(iter(self.psi_out.values())))[1]
+            coords["mu"] = (self.quadrature.mu[-n:] if self.quadrature is not None
+                            and self.quadrature.order == 2 * n else np.arange(n))
+            for side, arr in self.psi_out.items():
+                data[f"psi_out_{side}"] = (("group", "mu"), arr,
+                                           {"units": "particles/(cm^2 s) per unit mu"})
+        attrs = plain_attrs(iterations=self.iterations, spectral_radius=self.spectral_radius,
+                            sweeps=self.sweeps, wall_time=self.wall_time,
+                            converged=self.converged,
+                            order=None if self.quadrature is None else self.quadrature.order)
+        return xr.Dataset(data, coords=coords, attrs=attrs)
 
 
 class Discretisation:
@@ -176,8 +210,9 @@ class Discretisation:
                 raise ValueError("a slab with reflective boundaries on both sides must have "
                                  "some material (sigma_t > 0) in every group: a reflecting "
                                  "void has no steady state")
-        self._dsa = {}
+        self._dsa: dict[int, spla.SuperLU] = {}
         self.n_sweeps = 0
+        self.bar = None  # a tqdm bar ticked once per sweep (``progress=True``)
 
     def scattering_source(self, g, moments_g):
         """Within-group scattering source moments sigma_s[l, g, g] phi_l (L+1, N)."""
@@ -195,6 +230,8 @@ class Discretisation:
         """
         a, b, cw = self.coef[g]
         S = np.ascontiguousarray(S)
+        if self.bar is not None:
+            self.bar.update(1)
         if self.both_reflective:
             zero = np.zeros(self.n)
             self.n_sweeps += 1
@@ -482,8 +519,8 @@ def _check_fixed_source(slab):
 
 
 def solve(slab: Slab, *, order: int = 8, scheme: str = "diamond", accel: str = "dsa",
-          tol: float = 1e-10, max_iter: int = 10_000, raise_on_fail: bool = True
-          ) -> TransportSolution:
+          tol: float = 1e-10, max_iter: int = 10_000, raise_on_fail: bool = True,
+          progress: bool = False) -> TransportSolution:
     """Fixed-source S_N solution of a slab.
 
     Parameters
@@ -498,6 +535,11 @@ def solve(slab: Slab, *, order: int = 8, scheme: str = "diamond", accel: str = "
         Relative error target (estimated error for SI/DSA; scaled residual for GMRES).
     max_iter : int
         Iteration (or GMRES inner-iteration) limit per group.
+    raise_on_fail : bool
+        Raise ``ConvergenceError`` when the tolerance is not reached (else return the iterate
+        with ``converged=False``).
+    progress : bool
+        A tqdm bar counting the transport sweeps (off by default).
 
     Raises
     ------
@@ -505,9 +547,19 @@ def solve(slab: Slab, *, order: int = 8, scheme: str = "diamond", accel: str = "
         When the tolerance is not reached; ``.result`` holds the last iterate.
     """
     tol, max_iter = _check_common(slab, accel, tol, max_iter, raise_on_fail)
+    progress = check_progress(progress)
     _check_fixed_source(slab)
     t0 = time.perf_counter()
     disc = Discretisation(slab, order, scheme)
+    disc.bar = progress_bar(progress, "transport solve", "sweep")
+    try:
+        return _solve(slab, disc, accel, tol, max_iter, raise_on_fail, t0)
+    finally:
+        if disc.bar is not None:
+            disc.bar.close()
+
+
+def _solve(slab, disc, accel, tol, max_iter, raise_on_fail, t0):
     G, N, L1 = disc.G, disc.N, disc.L + 1
     external = np.zeros((L1, G, N))
     external[0] = disc.data["source"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -71,10 +72,11 @@ class Material:
         Fission spectrum (sums to 1); default: all in group 0 (one group: 1).
     """
 
-    sigma_t: object
-    sigma_s: object = 0.0
-    nu_sigma_f: object = 0.0
-    chi: object = None
+    # float or array-like on input; float ndarrays after ``__post_init__``
+    sigma_t: Any
+    sigma_s: Any = 0.0
+    nu_sigma_f: Any = 0.0
+    chi: Any = None
     name: str = ""
 
     def __post_init__(self):
@@ -149,7 +151,7 @@ class Region:
 
     material: Material
     width: float
-    source: object = 0.0
+    source: Any = 0.0  # float or (G,) on input; float ndarray (G,) after __post_init__
     cells: int = 10
 
     def __post_init__(self):
@@ -307,7 +309,7 @@ class Slab:
     def incident_flux(self, side: str, mu_abs: np.ndarray) -> np.ndarray:
         """Incoming angular flux (G, n) at directions |mu| on ``side`` (zeros if none)."""
         G = self.n_groups
-        f = self.incident.get(side)
+        f = (self.incident or {}).get(side)
         if f is None:
             return np.zeros((G, mu_abs.size))
         val = f(mu_abs) if callable(f) else np.asarray(f, dtype=float)

@@ -14,6 +14,7 @@ import numpy as np
 from scipy import special
 
 from .._validate import check_array, check_int
+from ._surface import new_axes, xarray
 
 __all__ = ["Quadrature", "gauss_legendre"]
 
@@ -55,6 +56,24 @@ class Quadrature:
     @property
     def order(self) -> int:
         return self.mu.size
+
+    def plot(self, ax=None, **kwargs):
+        """The weights ``w`` against the directions ``mu`` as markers (``kwargs`` go to
+        ``Axes.plot``); returns the Axes."""
+        ax = new_axes(ax, figsize=(5, 3))
+        kwargs.setdefault("marker", "o")
+        kwargs.setdefault("ls", "none")
+        ax.plot(self.mu, self.w, **kwargs)
+        ax.set(xlabel="mu (direction cosine)", ylabel="weight w",
+               title=f"S{self.order} Gauss-Legendre")
+        return ax
+
+    def to_xarray(self):
+        """An xarray Dataset: the weights ``w`` over ``mu`` (xarray imported lazily)."""
+        return xarray().Dataset({"w": ("mu", self.w, {"long_name": "quadrature weight"})},
+                                coords={"mu": ("mu", self.mu,
+                                               {"long_name": "direction cosine"})},
+                                attrs={"order": self.order, "weights_sum": 2.0})
 
     def legendre(self, L: int) -> np.ndarray:
         """P_l(mu_n) for l = 0..L, shape (L+1, N)."""
