@@ -1,105 +1,25 @@
-"""The ``sciflow`` command: ``validate``, ``bench`` and ``info``.
+"""The ``sciflow`` command: ``validate``, ``sweep``, ``bench`` and ``info``.
 
-``sciflow validate`` runs every validation case in ``validation/`` (each a folder holding a
-``validate.py`` that defines ``run(outdir) -> dict``) and writes a report — Markdown, PNG figures
-and a JSON of metrics — to ``validation/report/``. ``sciflow bench`` runs the scripts in
-``benchmarks/``; ``sciflow info`` prints versions and the JIT setting.
+``sciflow validate`` runs every validation case in ``validation/`` (see
+:mod:`sciflow.validation` and ``validation/README.md`` for the drop-a-folder contract) and writes
+``index.md`` (one summary table, then a section per case), PNG figures and ``metrics.json`` to
+``validation/report/``. ``sciflow sweep SPEC.toml`` runs a parameter sweep (:mod:`sciflow.sweep`)
+into an xarray Dataset. ``--workers N`` (process pool) or ``--scheduler tcp://HOST:PORT|local``
+(dask.distributed) scale both out. ``sciflow bench`` runs ``benchmarks/`` and tabulates every
+performance target (:mod:`sciflow.bench`); ``sciflow info`` prints versions and the JIT setting.
+Bad input ends the command with one ``sciflow <command>: error: ...`` line and exit status 1
+(argparse usage errors: 2); a failing validation case gives exit status 1.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import json
 import platform
-import time
 from pathlib import Path
 
+from .validation import find_project_dir, run_validation, save_figure
+
 __all__ = ["main", "find_project_dir", "run_validation", "save_figure"]
-
-
-def find_project_dir(name: str, start: Path | None = None) -> Path:
-    """Locate ``validation/`` or ``benchmarks/``: in the working directory or its parents,
-    else beside the installed package (editable installs)."""
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"name must be a non-empty folder name (str), got {name!r}")
-    candidates = []
-    here = Path.cwd() if start is None else Path(start)
-    candidates += [p / name for p in (here, *here.parents)]
-    candidates.append(Path(__file__).resolve().parent.parent / name)
-    for c in candidates:
-        if c.is_dir():
-            return c
-    raise FileNotFoundError(f"no '{name}/' folder found from {here} or beside the package")
-
-
-def save_figure(fig, outdir, name: str, *, dpi: int = 100) -> str:
-    """Lay out, save ``fig`` as ``outdir/name``, close it and return ``name`` (the form a
-    validation case lists in its ``figures``)."""
-    import matplotlib.pyplot as plt
-
-    if not hasattr(fig, "savefig"):
-        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
-    if not Path(outdir).is_dir():
-        raise ValueError(f"outdir must be an existing folder, got {str(outdir)!r}")
-    if not isinstance(name, str) or not name.endswith(".png"):
-        raise ValueError(f"name must be a file name ending in .png, got {name!r}")
-    fig.tight_layout()
-    fig.savefig(Path(outdir) / name, dpi=dpi)
-    plt.close(fig)
-    return name
-
-
-def _load_case(path: Path):
-    spec = importlib.util.spec_from_file_location(f"sciflow_validation_{path.parent.name}", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def run_validation(validation_dir: Path | None = None, out: Path | None = None,
-                   only: list[str] | None = None, quick: bool = False) -> dict:
-    """Run every case and write ``report.md``, ``metrics.json`` and figures to ``out``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    vdir = Path(validation_dir) if validation_dir else find_project_dir("validation")
-    if not vdir.is_dir():
-        raise ValueError(f"validation_dir must be an existing folder, got {str(vdir)!r}")
-    cases = sorted(p for p in vdir.glob("*/validate.py") if p.parent.name != "report")
-    if only:
-        if isinstance(only, str):
-            raise TypeError(f"only must be a list of case names, got the string {only!r}")
-        unknown = sorted(set(only) - {c.parent.name for c in cases})
-        if unknown:
-            raise ValueError(f"only names unknown validation case(s) {unknown}; "
-                             f"known: {[c.parent.name for c in cases]}")
-        cases = [c for c in cases if c.parent.name in only]
-    out = Path(out) if out else vdir / "report"
-    out.mkdir(parents=True, exist_ok=True)
-    results, lines = {}, ["# sciflow validation report", ""]
-    for case in cases:
-        name = case.parent.name
-        t0 = time.perf_counter()
-        try:
-            res = _load_case(case).run(out, quick=quick)
-            res.setdefault("passed", True)
-        except Exception as exc:  # a failing case is reported, not hidden
-            res = {"title": name, "passed": False, "markdown": f"**error**: `{exc!r}`",
-                   "metrics": {}, "figures": []}
-        res["wall_time_s"] = round(time.perf_counter() - t0, 3)
-        results[name] = res
-        status = "PASS" if res["passed"] else "FAIL"
-        lines += [f"## {res.get('title', name)} — {status}", "", res.get("markdown", ""), ""]
-        lines += [f"![{fig}]({fig})" for fig in res.get("figures", [])]
-        lines += ["", f"_wall time {res['wall_time_s']} s_", ""]
-        print(f"[{status}] {name} ({res['wall_time_s']} s)")
-    (out / "report.md").write_text("\n".join(lines))
-    metrics = {k: {"passed": v["passed"], "wall_time_s": v["wall_time_s"],
-                   **v.get("metrics", {})} for k, v in results.items()}
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=float))
-    print(f"report written to {out / 'report.md'}")
-    return results
 
 
 def _info() -> None:
@@ -152,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     ps = sub.add_parser("sweep", help="run a parameter sweep from a TOML spec")
     ps.add_argument("spec", type=Path, help="the sweep spec (TOML)")
     ps.add_argument("--out", type=Path, default=None, help="output .nc or .zarr path")
+    ps.add_argument("--allow-any-module", action="store_true",
+                    help="let the spec call functions outside the sciflow package")
     _scale_out_options(ps)
     pb = sub.add_parser("bench", help="run benchmarks/ and tabulate every performance target")
     pb.add_argument("names", nargs="*", help="benchmark scripts to run (default: all)")
@@ -169,16 +91,22 @@ def main(argv: list[str] | None = None) -> int:
             from .bench import main_bench
 
             return main_bench(args.names or None, quick=args.quick, json_path=args.json)
-        workers = resolve_workers(args.workers, args.scheduler)
-        if args.command == "sweep":
+        if args.command == "sweep":  # main_sweep reports its own errors in one line
             from .sweep import main_sweep
 
-            return main_sweep(args.spec, out=args.out, workers=workers,
-                              progress=not args.no_progress)
+            return main_sweep(args.spec, args.out, args.workers, not args.no_progress,
+                              scheduler=args.scheduler, allow_any_module=args.allow_any_module)
+        workers = resolve_workers(args.workers, args.scheduler)
+    except _USER_ERRORS as exc:
+        raise _fail(args.command, exc) from None
+    try:
         res = run_validation(args.dir, args.out, args.cases or None, quick=args.quick,
                              workers=workers, progress=not args.no_progress)
     except _USER_ERRORS as exc:
         raise _fail(args.command, exc) from None
+    finally:
+        if hasattr(workers, "close"):  # a dask Client made from --scheduler
+            workers.close()
     return 0 if all(r["passed"] for r in res.values()) else 1
 
 

@@ -63,15 +63,18 @@ def map_tasks(fn: Callable, tasks: Iterable, *, workers=None, progress: bool = F
 
 def connect(address: str, *, timeout: float = 10.0):
     """A ``dask.distributed.Client`` connected to the scheduler at ``address``
-    (``tcp://host:port``); dask is imported here, only when a scheduler is asked for.
+    (``tcp://host:port``), or to a new local cluster of worker processes for ``"local"``;
+    dask is imported here, only when a scheduler is asked for.
 
     Raises ``ValueError`` for a malformed address or a scheduler that does not answer within
     ``timeout`` seconds, and ``ImportError`` (with the install line) without dask.
     """
     if not isinstance(address, str):
         raise TypeError(f"address must be a string like 'tcp://host:8786', got {address!r}")
-    if not _ADDRESS.match(address.strip()):
-        raise ValueError(f"scheduler address must look like 'tcp://host:8786', got {address!r}")
+    address = address.strip()
+    if address != "local" and not _ADDRESS.match(address):
+        raise ValueError(f"scheduler address must look like 'tcp://host:8786' (or be 'local'), "
+                         f"got {address!r}")
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
         raise ValueError(f"timeout must be a number of seconds > 0, got {timeout!r}")
     try:
@@ -79,8 +82,10 @@ def connect(address: str, *, timeout: float = 10.0):
     except ImportError:
         raise ImportError("a dask scheduler needs dask.distributed: "
                           "pip install 'sciflow[dask]'") from None
+    if address == "local":  # the Client owns the cluster and closes it with itself
+        return Client(processes=True, dashboard_address=None)
     try:
-        return Client(address.strip(), timeout=f"{float(timeout)}s")
+        return Client(address, timeout=f"{float(timeout)}s")
     except (OSError, TimeoutError) as exc:
         raise ValueError(f"cannot reach the dask scheduler at {address!r} within "
                          f"{timeout:g} s ({type(exc).__name__})") from None

@@ -189,6 +189,6 @@ def test_cli_info_and_validate(tmp_path, capsys):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["good"]["passed"] and metrics["good"]["err"] == 1e-9
     assert not metrics["broken"]["passed"]
-    report = (out / "report.md").read_text()
+    report = (out / "index.md").read_text()
     assert "Good case — PASS" in report and "ZeroDivisionError" in report
     assert cli.main(["validate", "good", "--dir", str(vdir), "--out", str(out)]) == 0

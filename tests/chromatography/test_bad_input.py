@@ -613,6 +613,10 @@ ROWS = [
 # programmed GC (thermo, programs): rows kept in their own file
 ROWS = (ROWS + _programs_rows.ROWS + _method_rows.ROWS + _estimation_rows.ROWS
         + _injection_rows.ROWS + _fd_programmed_rows.ROWS)
+# sweep task functions (sciflow.chromatography.sweeps): rows kept in tests/test_sweep.py
+from tests.test_sweep import CHROMATOGRAPHY_ROWS as _sweep_rows  # noqa: E402
+
+ROWS = ROWS + _sweep_rows
 
 test_bad_input, test_every_public_name_has_a_row = make_tests("sciflow.chromatography", ROWS)
 

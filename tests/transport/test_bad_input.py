@@ -431,5 +431,10 @@ ROWS = [
     Row(FourierResult, "mode_max NaN", _fr_replace(mode_max=NAN), V, r"mode_max must be finite"),
 ]
 
+# sweep task functions (sciflow.transport.sweeps): rows kept in tests/test_sweep.py
+from ..test_sweep import TRANSPORT_ROWS as _sweep_rows  # noqa: E402
+
+ROWS = ROWS + _sweep_rows
+
 test_bad_input, test_every_public_name_has_a_row = make_tests("sciflow.transport", ROWS)
 

@@ -44,7 +44,7 @@ from sciflow.chromatography.programs import (
     retention,
 )
 from sciflow.chromatography.thermo import load_retention_database
-from sciflow.cli import save_figure
+from sciflow.validation import Check, save_figure
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent.parent / "data" / "leppert2020b"
@@ -1223,6 +1223,7 @@ def run(outdir, quick: bool = False) -> dict:
     figures.append(_cv_figure(cvs[0], outdir))
 
     markdown = _markdown(results, summ, checks, quick, mv, bias, smooth, cvs, extra)
+    rows = _rows(summ, checks, smooth)
     metrics = {
         "quick": quick,
         "runs": summ,
@@ -1237,7 +1238,54 @@ def run(outdir, quick: bool = False) -> dict:
     metrics = json.loads(json.dumps(_clean(metrics), default=float))
     return {"title": "Leppert 2020: retention times and widths predicted from the database",
             "markdown": markdown, "metrics": metrics, "figures": figures,
-            "passed": all(v[0] for v in checks.values())}
+            "passed": all(v[0] for v in checks.values()), "checks": rows}
+
+
+def _rows(summ, checks, smooth):
+    """The summary-table rows (sciflow.validation.Check), one per entry of ``checks``."""
+    src = "measured t_R and σ lists, Leppert et al. 2020 (data/leppert2020b)"
+    peer = "peer: GasChromatographySimulator.jl (Leppert 2020) "
+    cs = {k: v for k, v in summ.items() if v["kind"] == "conventional"}
+    ts = {k: v for k, v in summ.items() if v["kind"] == "thermal-gradient"}
+    by_key = {k.split(" (")[0]: v for k, v in checks.items()}
+    rows = []
+    rel = max(v["median_rel_dt_R"] for v in cs.values())
+    rows.append(Check(f"conventional: median |Δt_R|/t_R, worst of {len(cs)} runs", rel,
+                      "measured t_R", src, error=rel, tolerance=0.01,
+                      passed=by_key["conventional: median |Δt_R|/t_R ≤ 1 % per run"][0],
+                      note=peer + "mostly within 1 %"))
+    sr = max((v["median_sigma_ratio"] for v in cs.values()), key=lambda r: abs(r - 1))
+    rows.append(Check("conventional: median σ_pred/σ_meas, worst run", sr, 1, src,
+                      error=abs(sr - 1), tolerance=0.15,
+                      passed=by_key["conventional: median σ_pred/σ_meas in [0.85, 1.15]"][0],
+                      note=peer + "10–15 % low"))
+    if ts:
+        dt = max(v["median_abs_dt_R_s"] for v in ts.values())
+        rows.append(Check(f"thermal gradient: median |Δt_R|, worst of {len(ts)} runs", dt,
+                          "measured t_R", src, error=dt, tolerance=1.0, unit="s",
+                          passed=by_key["thermal gradient: median |Δt_R| ≤ 1 s per run"][0],
+                          note=peer + "within 1 s"))
+        lo = min(v["median_sigma_ratio"] for v in ts.values())
+        rows.append(Check("thermal gradient: median σ_pred/σ_meas, lowest run", lo, 1, src,
+                          tolerance=">= 0.5", passed=by_key[
+                              "thermal gradient: median σ_pred/σ_meas ≥ 0.5"][0],
+                          note=peer + "up to 50 % low"))
+    for key in ("every alkane elutes within its program",
+                "retention-parameter estimation converged"):
+        rows.append(Check(key, checks[key][0], True, "sciflow.chromatography",
+                          passed=checks[key][0], note=checks[key][1][:200]))
+    if smooth:
+        worst = max(v["max_abs_change_t_R_s"] for v in smooth["runs"].values())
+        rows.append(Check(f"oven-program bins {PROGRAM_WINDOW:g} s vs {CHECK_WINDOW:g} s: "
+                          "max change of t_R", worst, 0, "measured oven programs", error=worst,
+                          tolerance=0.15, unit="s", passed=worst <= 0.15))
+    key = "no regression against expected.json"
+    if key in checks:
+        rows.append(Check("no regression vs the reference run",
+                          "regressed" if not checks[key][0] else "within tolerance",
+                          "expected.json", "validation/leppert2020b_prediction/expected.json",
+                          passed=checks[key][0], note=checks[key][1][:200]))
+    return rows
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -38,8 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sciflow.cli import save_figure
 from sciflow.transport import Material, Region, Slab, k_eigenvalue, solve
+from sciflow.validation import Check, save_figure
 
 HERE = Path(__file__).resolve().parent
 
@@ -713,7 +713,73 @@ def run(outdir, quick: bool = False) -> dict:
                          "wall_time_s": {"sfp": t_sfp, "reed": t_reed, "garcia_siewert": t_gs}})
     return {"title": "Transport: S_N slab benchmarks (SFP criticality, Reed, Garcia-Siewert)",
             "markdown": "\n".join(md), "metrics": metrics, "figures": figures,
-            "passed": passed}
+            "passed": passed, "checks": _checks(sfp, reed, gs)}
+
+
+def _checks(sfp, reed, gs):
+    """The summary-table rows: the pass criteria above, the worst case of each."""
+    SFP = "Sood, Forster & Parsons 2003 (LA-13511), critical dimensions"
+    REED = "exact S_N solution of Reed's problem (Reed, NSE 46, 1971)"
+    GS = "Garcia & Siewert, JQSRT 27 (1982), Tables 1-2 (44 exit intensities)"
+    cases = sfp["cases"]
+    nf = str(sfp["orders"][-1])
+    one = [abs(r["k"]["16"] - 1) for r in cases.values() if r["groups"] == 1]
+    fine = max(abs(r["k"][nf] - 1) for r in cases.values())
+    mesh = max(r["mesh_error_S16"] for r in cases.values())
+    rows = [Check(f"k at S16, worst of {len(one)} one-group slabs", 1 + max(one), 1, SFP,
+                  error=max(one), tolerance=K_TOL_S16, passed=max(one) < K_TOL_S16),
+            Check(f"k at S{nf}, worst of {len(cases)} slabs", 1 + fine, 1, SFP, error=fine,
+                  tolerance=K_TOL_FINE, passed=fine < K_TOL_FINE),
+            Check("estimated spatial error of k on the mesh used (worst)", mesh, 0,
+                  "Richardson estimate (h, h/2)", error=mesh, tolerance=MESH_TOL,
+                  passed=mesh < MESH_TOL)]
+    if any("order_N" in r for r in cases.values()):
+        ps = [r["order_N"] for r in cases.values()]
+        rows.append(Check("observed order of k in N (worst)", max(ps, key=lambda p: abs(p - 2)),
+                          2, "Gauss-Legendre quadrature", tolerance=f"in {list(ORDER_RANGE)}",
+                          passed=all(ORDER_RANGE[0] <= p <= ORDER_RANGE[1] for p in ps)))
+        ke = max(abs(r["k_extrapolated"] - 1) for r in cases.values())
+        rows.append(Check("Richardson-extrapolated k (N → ∞), worst", 1 + ke, 1, SFP, error=ke,
+                          tolerance=K_TOL_EXTRAP, passed=ke < K_TOL_EXTRAP))
+    fr = [r["flux_ratios"]["max_abs_error"] for r in cases.values() if "flux_ratios" in r]
+    if fr:
+        rows.append(Check(f"eigenfunction ratios phi(x)/phi(0) at S{nf}, worst", max(fr),
+                          "published ratios", "Kaper, Lindeman & Leaf 1974 (tabulated by SFP)",
+                          error=max(fr), tolerance=FLUX_RATIO_TOL, passed=max(fr) < FLUX_RATIO_TOL))
+    ms = sfp["mesh_study"]
+    p = ms["observed_order"][-1]
+    rows.append(Check("spatial order of k, PUa-1-0-SL at S16 (diamond difference)", p, 2,
+                      "diamond difference: O(h²)", error=abs(p - 2), tolerance=0.2,
+                      passed=ms["passed"]))
+    rows.append(Check("exact S_N reference vs closed-form S8 solution",
+                      reed["reference_check_S8_max_abs_diff"], 0, REED,
+                      error=reed["reference_check_S8_max_abs_diff"], tolerance=1e-10,
+                      passed=reed["reference_check_passed"]))
+    sp = reed["spatial"]
+    combos = ", ".join(sp)
+    e = max(c["l1_rel_error"][-1] for c in sp.values())
+    q = max((c["observed_order"][-1] for c in sp.values()), key=lambda v: abs(v - 2))
+    fine = next(iter(sp.values()))["cells_per_cm"][-1]
+    rows.append(Check(f"Reed: relative L1 error at {fine} cells/cm, worst of {combos}", e, 0,
+                      REED, error=e, tolerance=REED_TOL_L1, passed=e < REED_TOL_L1))
+    rows.append(Check(f"Reed: observed spatial order, worst of {combos}", q, 2, REED,
+                      error=abs(q - 2), tolerance=0.2,
+                      passed=all(REED_ORDER[0] <= c["observed_order"][-1] <= REED_ORDER[1]
+                                 for c in sp.values())))
+    a = reed["angular"]
+    rows.append(Check(f"Reed: L1 error vs exact S{a['reference_order']} decreases with N",
+                      a["monotone"], True, REED, passed=a["monotone"]))
+    for n in gs["orders"]:
+        recs = [t["by_order"][str(n)] for t in gs["tables"].values()]
+        rel = max(r["max_rel_error"] for r in recs)
+        tol = gs_tolerance(n) if n != 128 else min(gs_tolerance(n), GS_REL_TOL_FINE)
+        rows.append(Check(f"Garcia-Siewert S{n}: max relative exit-intensity error (s = 1, ∞)",
+                          rel, "published", GS, error=rel, tolerance=tol, passed=rel < tol))
+    bal = max(abs(r["balance_error"]) for t in gs["tables"].values()
+              for r in t["by_order"].values())
+    rows.append(Check("Garcia-Siewert: albedo + transmission + absorption - 1 (worst)", bal, 0,
+                      "particle balance", error=bal, tolerance=1e-8, passed=bal < 1e-8))
+    return rows
 
 
 if __name__ == "__main__":  # pragma: no cover
