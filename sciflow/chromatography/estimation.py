@@ -54,7 +54,6 @@ import numpy as np
 
 from .._validate import (
     check_array,
-    check_axes,
     check_choice,
     check_in_range,
     check_int,
@@ -291,21 +290,53 @@ class RetentionFit:
                     condition_number=self.condition_number, nfev=self.nfev)
         return pd.DataFrame(data)
 
+    def to_xarray(self):
+        """An xarray Dataset over ``solute``, ``parameter`` (T_char, theta_char, dCp), ``run``
+        and ``fitted`` (the fitted parameters): the estimates with their standard errors (also
+        one variable per parameter, with units), the covariance, measured and predicted t_R
+        and the diagnostics (xarray imported lazily)."""
+        from ._surface import xarray
+
+        xr = xarray()
+        units = ", ".join(f"{p}: {_UNITS[p]}" for p in PARAMETERS)
+        data = {
+            "estimates": (("solute", "parameter"), self.estimates, {"units": units}),
+            "stderr": (("solute", "parameter"), self.stderr, {"units": units}),
+            "covariance": (("solute", "fitted", "fitted_2"), self.covariance),
+            "measured": (("run", "solute"), self.measured, {"units": "s"}),
+            "predicted": (("run", "solute"), self.predicted, {"units": "s"}),
+            "converged": ("solute", self.converged),
+            "at_bound": ("solute", self.at_bound),
+            "condition_number": ("solute", self.condition_number, {"units": "1"}),
+            "n_data": ("solute", self.n_data),
+            "nfev": ("solute", self.nfev),
+        }
+        for j, p in enumerate(PARAMETERS):
+            data[p] = ("solute", self.estimates[:, j], {"units": _UNITS[p]})
+            data[f"{p}_stderr"] = ("solute", self.stderr[:, j], {"units": _UNITS[p]})
+        return xr.Dataset(
+            data, coords={"solute": list(self.names), "parameter": list(PARAMETERS),
+                          "run": self._run_labels(), "fitted": list(self.parameters),
+                          "fitted_2": list(self.parameters)},
+            attrs={"wall_time": float(self.wall_time)})
+
     def predict(self, column, **kwargs):
         """``retention(column, <the estimated solutes>, **kwargs)`` (see ``retention``)."""
         return retention(column, [self.solutes[n] for n in self.names], **kwargs)
 
-    def plot(self, ax=None):
-        """Residual (predicted - measured t_R, s) per solute for each run; returns the Axes."""
-        import matplotlib.pyplot as plt
+    def _run_labels(self) -> list[str]:
+        return [rn or f"run {i}" for i, rn in enumerate(self.run_names)]
 
-        if ax is None:
-            _, ax = plt.subplots(figsize=(7, 3.5))
-        else:
-            ax = check_axes(ax)
+    def plot(self, ax=None, **kwargs):
+        """Residual (predicted - measured t_R, s) per solute (x = 0, 1, ... in the order of
+        ``names``) for each run; ``kwargs`` go to the runs' lines. Returns the Axes."""
+        from ._surface import new_axes
+
+        ax = new_axes(ax, figsize=(7, 3.5))
         x = np.arange(len(self.names))
-        for i, rn in enumerate(self.run_names):
-            ax.plot(x, self.residuals[i], "o-", ms=3, lw=0.8, label=rn or f"run {i}")
+        for i, rn in enumerate(self._run_labels()):
+            ax.plot(x, self.residuals[i], **{"marker": "o", "ms": 3, "lw": 0.8, "label": rn,
+                                             **kwargs})
         bad = ~self.converged
         if np.any(bad):
             ax.plot(x[bad], np.zeros(bad.sum()), "rx", label="not converged")

@@ -398,13 +398,13 @@ def _assemble(column: Column, n_cells: int, compressible: bool, order: int) -> _
     if D > 0:
         fs, cs, ws, ds = _face_reconstruction(xf, order, 1, u_in, D, delta)
         add(fs, cs, ws, ds, np.full(fs.size, -D))
-    rows = np.concatenate(rows)
-    cols = np.concatenate(cols)
-    vals = np.concatenate(vals)
-    ml = int(max(0, (rows - cols).max()))
-    mu = int(max(0, (cols - rows).max()))
+    r = np.concatenate(rows)
+    c = np.concatenate(cols)
+    v = np.concatenate(vals)
+    ml = int(max(0, (r - c).max()))
+    mu = int(max(0, (c - r).max()))
     band = np.zeros((N, ml + mu + 1))
-    np.add.at(band, (rows, cols - rows + ml), vals)
+    np.add.at(band, (r, c - r + ml), v)
     return _Operator(xf, h, uf, band, ml, mu, B, out_start, out_w)
 
 
@@ -751,6 +751,7 @@ def outlet_response_fd(column: Column, analyte: Analyte, t, *, injection_time: f
         dt = cfl * tR / n_cells
     elif auto_step:
         dt = auto_dt
+    assert n_cells is not None and dt is not None  # given, or chosen just above
     # work budget for the automatic choices: cells x steps until the peak has left
     horizon = max(min(t_end, tR + inj_end + 50.0 * sig), 0.0)
     excess = n_cells * horizon / dt / _MAX_AUTO_WORK

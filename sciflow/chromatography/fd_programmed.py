@@ -178,6 +178,7 @@ import math
 import numbers
 import time as _time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -870,7 +871,7 @@ def _run(st: _Structure, scheme: _Scheme, coefficients, t, cin_fn, pulse, breaks
     buf = _WIN_BUF + st.order
     win = np.array([0, min(n, 3 * buf)], dtype=np.int64)
     io = int(np.searchsorted(t, 0.0, side="right"))
-    out = {"n_chunks": 0, "chunk_rejections": 0, "stopped_at": None,
+    out: dict[str, Any] = {"n_chunks": 0, "chunk_rejections": 0, "stopped_at": None,
            "coefficient_tail": 0.0, "window_max": 0, "table_extensions": 0}
     if t_end <= 0.0:
         return y_c, y_f, acc, cnt, c, q, out
@@ -1102,7 +1103,8 @@ def outlet_response_programmed(length, coefficients, t, *, c_in, alpha, x_faces=
         n_cells = check_int("n_cells", n_cells, low=2 * order + 2)
 
     # pilot: a coarse run gives the peak's exit (t_R, sigma, k_e): cells and time tolerance
-    resolution = {"how": "given" if n_cells is not None or x_faces is not None else "pilot"}
+    resolution: dict[str, Any] = {
+        "how": "given" if n_cells is not None or x_faces is not None else "pilot"}
     ratio = None
     if dt_fixed == 0.0 or resolution["how"] == "pilot":
         n_pilot = max(_PILOT_CELLS, 2 * order + 2)

@@ -50,6 +50,7 @@ from .._validate import (
     check_positive,
 )
 from ..parallel import map_tasks
+from ._surface import check_progress
 from .model import Analyte, Column, _check_axes, _check_column, _check_compressible
 
 __all__ = ["fit", "fit_many", "FitResult", "FitWarning", "find_peaks"]
@@ -240,12 +241,13 @@ class FitResult:
         return m
 
     def plot(self, ax=None, *, residuals: bool = True, xlim=None, components: bool = True,
-             title: str | None = None):
+             title: str | None = None, **kwargs):
         """Data, fit, components and (below) residuals; returns the main Axes.
 
         ``xlim`` defaults to the span of the fitting windows; components are drawn (on the
         baseline) where they reach 0.1 % of the signal range. With ``residuals`` an axes for the
         residuals (fitted points only) is added below, available as ``ax.residual_ax``.
+        ``kwargs`` go to the line of the fit.
         """
         import matplotlib.pyplot as plt
 
@@ -283,7 +285,7 @@ class FitResult:
             for i in shown:
                 ax.plot(tt, self.components[i, m] + self.baseline_signal[m], lw=0.8, alpha=0.8,
                         label=self.names[i] if len(shown) <= 8 else None)
-        ax.plot(tt, self.model_signal[m], color="k", lw=1.0, label="fit")
+        ax.plot(tt, self.model_signal[m], **{"color": "k", "lw": 1.0, "label": "fit", **kwargs})
         ax.set_xlim(*xlim)
         ax.set_ylabel("signal")
         ax.legend(fontsize="x-small", ncol=2, loc="upper right")
@@ -302,6 +304,48 @@ class FitResult:
             ax.set_xlabel("time (s)")
         ax.residual_ax = rax
         return ax
+
+    def to_xarray(self):
+        """An xarray Dataset: the per-peak estimates over ``peak``, the data, fit, baseline and
+        components over ``t`` (s), the covariance over (``parameter``, ``parameter_2``) labelled
+        ``"<peak>:<k_a|k_d|amplitude>"`` and the windows over (``group``, ``bound``); scalar
+        diagnostics as attributes (xarray imported lazily)."""
+        from ._surface import plain_attrs, xarray
+
+        xr = xarray()
+        s = {"units": "signal"}
+        labels = [f"{n}:{q}" for n in self.names for q in ("k_a", "k_d", "amplitude")]
+        data = {
+            "k_a": ("peak", self.k_a, {"units": "1/s"}),
+            "k_a_stderr": ("peak", self.k_a_stderr, {"units": "1/s"}),
+            "k_d": ("peak", self.k_d, {"units": "1/s"}),
+            "k_d_stderr": ("peak", self.k_d_stderr, {"units": "1/s"}),
+            "amplitude": ("peak", self.amplitude, s),
+            "amplitude_stderr": ("peak", self.amplitude_stderr, s),
+            "retention_time": ("peak", self.retention_time, {"units": "s"}),
+            "retention_time_stderr": ("peak", self.retention_time_stderr, {"units": "s"}),
+            "peak_std": ("peak", self.peak_std, {"units": "s"}),
+            "peak_std_stderr": ("peak", self.peak_std_stderr, {"units": "s"}),
+            "area": ("peak", self.area, {"units": "signal s"}),
+            "r2": ("peak", self.r2, {"units": "1"}),
+            "peak_success": ("peak", self.peak_success),
+            "signal": ("t", self.signal, s),
+            "model_signal": ("t", self.model_signal, s),
+            "baseline_signal": ("t", self.baseline_signal, s),
+            "components": (("peak", "t"), self.components, s),
+            "covariance": (("parameter", "parameter_2"), self.covariance),
+            "windows": (("group", "bound"), self.windows, {"units": "s"}),
+        }
+        return xr.Dataset(
+            data, coords={"peak": list(self.names), "t": ("t", self.t, {"units": "s"}),
+                          "parameter": labels, "parameter_2": labels,
+                          "bound": ["start", "end"]},
+            attrs=plain_attrs(r2_total=float(self.r2_total), success=bool(self.success),
+                              message=self.message, nfev=int(self.nfev),
+                              wall_time=float(self.wall_time), method=self.method,
+                              baseline_kind=self.baseline_kind,
+                              injection_time=float(self.injection_time),
+                              compressible=bool(self.compressible), window=float(self.window)))
 
     def to_dataframe(self):
         """One row per peak (pandas imported lazily)."""
@@ -451,7 +495,7 @@ def find_peaks(t, signal, n_peaks: int, *, smooth: float | None = None):
             se = max(sides)
             cand.append((float(c[i] * se * se), int(i), se))
     cand.sort(reverse=True)
-    chosen = []
+    chosen: list[tuple[float, int, float]] = []
     for hs, i, se in cand:
         if all(abs(i - j) > max(se, sj) for _, j, sj in chosen):
             chosen.append((hs, i, se))
@@ -641,7 +685,7 @@ def _fit_group(spec: _Spec) -> dict:
             raise np.linalg.LinAlgError
     except np.linalg.LinAlgError:
         cov = s2 * np.linalg.pinv(JTJ, rcond=1e-12, hermitian=True)
-    active = np.flatnonzero(res.active_mask) if res.active_mask is not None else []
+    active = np.flatnonzero(res.active_mask) if res.active_mask is not None else np.zeros(0, int)
     return {"x": x, "cov": cov, "status": int(res.status), "message": str(res.message),
             "success": bool(res.status > 0), "nfev": int(res.nfev),
             "njev": int(res.njev or 0), "cost": float(res.cost), "active": list(active),
@@ -847,6 +891,7 @@ def fit(t, signal, column: Column, peaks, *, injection_time: float, compressible
     """
     wall0 = _time.perf_counter()
     t, signal = _check_inputs(t, signal, column)
+    progress = check_progress(progress)
     injection_time = check_positive("injection_time", injection_time)
     compressible = _check_compressible(compressible)
     ftol, xtol, gtol = (check_nonnegative(name, v)
@@ -1037,6 +1082,7 @@ def fit_many(chromatograms, column: Column, peaks, *, workers=None, progress: bo
     in its worker. ``kwargs`` go to :func:`fit` (``injection_time`` is required).
     """
     _check_column(column)
+    progress = check_progress(progress)
     if isinstance(chromatograms, str | bytes):
         raise TypeError("chromatograms must be a sequence of (t, signal) pairs, got "
                         f"{type(chromatograms).__name__}")

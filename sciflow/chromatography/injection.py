@@ -52,6 +52,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 from scipy import special
@@ -109,6 +110,11 @@ class _Profile:
         return self(t)
 
     @property
+    def variance(self) -> float:
+        """Variance of the profile (s^2); each subclass defines it."""
+        raise NotImplementedError
+
+    @property
     def std(self) -> float:
         """Standard deviation of the profile (s)."""
         return math.sqrt(self.variance)
@@ -141,7 +147,7 @@ class RectangularPulse(_Profile):
     @property
     def height(self) -> float:
         """``area / width`` (dimensionless); exactly 1.0 for the default area."""
-        return 1.0 if self.area == self.width else self.area / self.width
+        return 1.0 if self.area == self.width else cast(float, self.area) / self.width
 
     @property
     def mean(self) -> float:
@@ -238,6 +244,8 @@ class GaussianPulse(_Profile):
         ``int_0^inf c_in dt`` (s), > 0; ``area = t_inj`` injects what a rectangular pulse of
         length ``t_inj`` does.
 
+    Notes
+    -----
     ``laplace(s) = area exp(-s center + s^2 sigma^2/2) Phi(center/sigma - s sigma)
     / Phi(center/sigma)``.
     """
@@ -418,6 +426,8 @@ class SampledInjection(_Profile):
     values : array_like, shape (n,)
         ``c_in`` at those times (dimensionless, relative to c0), finite and >= 0, not all 0.
 
+    Notes
+    -----
     ``area`` is the trapezoidal integral (exact for the interpolant); ``laplace(s)`` is the
     exact transform of the interpolant. If ``values[0]`` or ``values[-1]`` is nonzero, c_in
     jumps there. The finite-volume solver ends a step at every sample time (the interpolant

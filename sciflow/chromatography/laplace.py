@@ -141,7 +141,7 @@ class _Compressible:
         self.b = (1.0 - self.P) * (1.0 + self.P)
         self.u_in = column.u_in
         self.D = column.dispersion
-        self._grids = {}
+        self._grids: dict[int, tuple[np.ndarray, ...]] = {}
 
     def velocity(self, y):
         """u, du/dx, d2u/dx2 at reduced pressure y = p/p_in."""

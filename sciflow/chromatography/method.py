@@ -47,7 +47,6 @@ from scipy.optimize import minimize
 
 from .._validate import (
     as_rng,
-    check_axes,
     check_choice,
     check_in_range,
     check_int,
@@ -193,7 +192,7 @@ class _Evaluator:
     def __init__(self, problem: _Problem, scale: float):
         self.p = problem
         self.scale = scale
-        self.cache = {}
+        self.cache: dict = {}
         self.nfev = 0
 
     def __call__(self, u):
@@ -354,20 +353,19 @@ class ProgramOptimum:
         :func:`resolution_table`)."""
         return resolution_table(self.table)
 
-    def plot(self, ax=None, *, t=None):
-        """Predicted chromatogram (unit-area Gaussian peaks) with the oven program on a second
-        axis and the critical pair marked; returns the Axes of the chromatogram."""
-        import matplotlib.pyplot as plt
+    def plot(self, ax=None, *, t=None, **kwargs):
+        """Predicted chromatogram (unit-area Gaussian peaks, 1/s) at times ``t`` (s; default
+        6000 points to the last ``t_R + 6 sigma``) with the oven program (deg C) on a second
+        axis and the critical pair marked; ``kwargs`` go to the chromatogram's line. Returns
+        the Axes of the chromatogram."""
+        from ._surface import new_axes
 
-        if ax is None:
-            _, ax = plt.subplots(figsize=(9, 3.5))
-        else:
-            check_axes(ax)
+        ax = new_axes(ax, figsize=(9, 3.5))
         tab = self.table
         if t is None:
             hi = max(float(np.max(tab.t_R + 6 * tab.sigma)), 1e-9)
             t = np.linspace(0.0, hi, 6000)
-        ax.plot(t, tab.chromatogram(t), lw=0.9, color="C0")
+        ax.plot(t, tab.chromatogram(t), **{"lw": 0.9, "color": "C0", **kwargs})
         for n, tr in zip(tab.names, tab.t_R, strict=True):
             ax.annotate(n, (tr, 0), xytext=(0, 2), textcoords="offset points", ha="center",
                         va="bottom", rotation=90, fontsize=7,
@@ -397,7 +395,8 @@ class ProgramOptimum:
                         last_peak=self.last_peak, min_resolution=self.min_resolution,
                         target_resolution=self.target_resolution,
                         critical_pair="/".join(self.critical_pair), nfev=self.nfev,
-                        success=int(self.success), message=self.message)
+                        success=int(self.success), message=self.message,
+                        wall_time=float(self.wall_time))
         return ds
 
 

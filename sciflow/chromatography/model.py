@@ -36,7 +36,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validate import check_array, check_axes, check_nonnegative, check_positive, check_real
+from .._validate import (
+    check_array,
+    check_axes,
+    check_int,
+    check_nonnegative,
+    check_positive,
+    check_real,
+)
 
 __all__ = ["Column", "Analyte", "Chromatogram", "moments", "Moments"]
 
@@ -270,6 +277,40 @@ class Moments:
         """N = t_R^2 / sigma^2 (inf for a peak of zero width)."""
         return self.retention_time**2 / self.variance if self.variance > 0 else math.inf
 
+    def plot(self, ax=None, *, n_points: int = 401, **kwargs):
+        """The Gaussian peak of these moments, ``N(t_R, sigma^2)`` (1/s, unit area) on
+        ``t_R +- 5 sigma``, with the hold-up time t_M and t_R marked by vertical lines (a lone
+        line at t_R for a peak of zero width); ``kwargs`` go to the peak's line. Returns the
+        Axes."""
+        from ._surface import new_axes
+
+        n_points = check_int("n_points", n_points, low=3)
+        ax = new_axes(ax, figsize=(7, 3))
+        if self.variance > 0:
+            t = np.linspace(self.retention_time - 5 * self.std, self.retention_time + 5 * self.std,
+                            n_points)
+            z = (t - self.retention_time) / self.std
+            ax.plot(t, np.exp(-0.5 * z * z) / (self.std * math.sqrt(2 * math.pi)), **kwargs)
+        ax.axvline(self.holdup_time, color="0.5", ls=":", lw=0.8, label="t_M")
+        ax.axvline(self.retention_time, color="k", ls="--", lw=0.8, label="t_R")
+        ax.set_xlabel("t (s)")
+        ax.set_ylabel("peak density (1/s)")
+        ax.legend(fontsize="small")
+        return ax
+
+    def to_xarray(self):
+        """A scalar xarray Dataset of the moments with units (xarray imported lazily)."""
+        from ._surface import xarray
+
+        xr = xarray()
+        return xr.Dataset({
+            "holdup_time": ((), self.holdup_time, {"units": "s"}),
+            "retention_factor": ((), self.retention_factor, {"units": "1"}),
+            "retention_time": ((), self.retention_time, {"units": "s"}),
+            "variance": ((), self.variance, {"units": "s^2"}),
+            "skewness": ((), self.skewness, {"units": "1"}),
+            "plate_number": ((), self.plate_number, {"units": "1"})})
+
 
 def moments(column: Column, analyte: Analyte, *, injection_time: float = 0.0,
             compressible: bool = True) -> Moments:
@@ -357,21 +398,33 @@ class Chromatogram:
             object.__setattr__(self, name, value)
 
     def plot(self, ax=None, *, components: bool = True, **kwargs):
-        """Plot the total signal (and each component); returns the matplotlib Axes."""
-        import matplotlib.pyplot as plt
+        """Plot the total signal (and each component) against t (s); ``kwargs`` go to the
+        total's line. Returns the matplotlib Axes."""
+        from ._surface import new_axes
 
-        if ax is None:
-            _, ax = plt.subplots(figsize=(8, 3.5))
-        else:
-            _check_axes(ax)
+        ax = new_axes(ax, figsize=(8, 3.5))
         if components and len(self.components) > 1:
             for name, ci in zip(self.names, self.components, strict=False):
                 ax.plot(self.t, ci, lw=0.8, alpha=0.7, label=name)
-        ax.plot(self.t, self.c, color="k", lw=1.2, label="total", **kwargs)
+        ax.plot(self.t, self.c, **{"color": "k", "lw": 1.2, "label": "total", **kwargs})
         ax.set_xlabel("time (s)")
         ax.set_ylabel("outlet concentration")
         ax.legend(fontsize="small")
         return ax
+
+    def to_xarray(self):
+        """An xarray Dataset: ``c`` over ``t`` (s) and ``components`` over (``analyte``, ``t``),
+        in the units of ``c0``; ``method`` as an attribute (xarray imported lazily)."""
+        from ._surface import xarray
+
+        xr = xarray()
+        names = list(self.names) or [str(i) for i in range(self.components.shape[0])]
+        return xr.Dataset(
+            {"c": ("t", self.c, {"units": "unit of c0", "long_name": "outlet concentration"}),
+             "components": (("analyte", "t"), self.components,
+                            {"units": "unit of c0", "long_name": "outlet concentration"})},
+            coords={"t": ("t", self.t, {"units": "s"}), "analyte": names},
+            attrs={"method": self.method})
 
     def to_dataframe(self):
         """A pandas DataFrame with a column per analyte and the total (pandas imported lazily)."""

@@ -88,6 +88,7 @@ from .._validate import (
     check_positive,
 )
 from . import fd as _fd
+from ._surface import check_progress
 from .model import Analyte, Column, _check_column, _check_compressible
 
 __all__ = [
@@ -564,7 +565,7 @@ def retention_shift(column: Column, analytes, loading, *, c0=1.0,
                     injection_time: float | None = None, injection=None,
                     compressible: bool = True, n_cells: int | None = None,
                     dt: float | None = None, order: int = 5, time_scheme: str = "sdirk4",
-                    tol: float = 1e-3):
+                    tol: float = 1e-3, progress: bool = False):
     """Relative shift of each peak's first moment with the loading ratio ``x = c0 / q_max``.
 
     ``shift_i(x) = t_R,i(x) / t_R,i(0) - 1`` with ``t_R,i`` the first moment of analyte i's
@@ -586,6 +587,8 @@ def retention_shift(column: Column, analytes, loading, *, c0=1.0,
     compressible, n_cells, dt, order, time_scheme, tol
         As for :func:`outlet_response_fd_competitive` (``tol`` 1e-3 by default: only the
         difference of two runs on the same grid matters).
+    progress : bool
+        A tqdm bar over the loading ratios (one competitive run each).
 
     Returns
     -------
@@ -595,10 +598,16 @@ def retention_shift(column: Column, analytes, loading, *, c0=1.0,
         reached, per x), ``n_cells``, ``dt``, ``evaluations``.
     """
     x = _check_loading(loading)
+    progress = check_progress(progress)
     model = _model(column, analytes, c0, injection_time, injection, compressible, n_cells, dt,
                    order, time_scheme, tol)
     flat = x.ravel()
-    shifts = np.array([model.shift(v) for v in flat]).reshape(x.shape + (len(model.analytes),))
+    it = flat
+    if progress:
+        from tqdm.auto import tqdm
+
+        it = tqdm(flat, desc="retention_shift", unit="run", leave=False)
+    shifts = np.array([model.shift(v) for v in it]).reshape(x.shape + (len(model.analytes),))
     info = {"retention_time": model.base.copy(),
             "max_loading": np.array([model.cache[float(v)][1] for v in flat]).reshape(x.shape),
             "n_cells": model.options["n_cells"], "dt": model.options["dt"],
@@ -666,6 +675,39 @@ class CompetitionThresholds:
                      ("evaluations", evaluations)):
             object.__setattr__(self, k, v)
 
+    def plot(self, ax=None, **kwargs):
+        """The thresholds ``c0/q_max`` (y, log) against the level ``|Delta t_R / t_R|`` (x,
+        log), one line per analyte (``kwargs`` go to each line); returns the Axes."""
+        from ._surface import new_axes
+
+        ax = new_axes(ax, figsize=(5, 3.5))
+        for i, name in enumerate(self.names):
+            ax.plot(self.levels, self.loading[:, i], **{"marker": "o", "label": name, **kwargs})
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("relative retention shift |Δt_R / t_R|")
+        ax.set_ylabel("threshold c0 / q_max")
+        ax.legend(fontsize="small")
+        return ax
+
+    def to_xarray(self):
+        """An xarray Dataset: ``loading`` and ``shift`` over (``level``, ``analyte``),
+        ``retention_time`` (s) over ``analyte``; ``evaluations`` and the numeric ``info`` as
+        attributes (xarray imported lazily)."""
+        from ._surface import plain_attrs, xarray
+
+        xr = xarray()
+        extra = {k: v for k, v in self.info.items() if isinstance(v, int | float | str)}
+        return xr.Dataset(
+            {"loading": (("level", "analyte"), self.loading,
+                         {"units": "1", "long_name": "threshold c0 / q_max"}),
+             "shift": (("level", "analyte"), self.shift,
+                       {"units": "1", "long_name": "relative retention shift at the threshold"}),
+             "retention_time": ("analyte", self.retention_time, {"units": "s"})},
+            coords={"level": ("level", np.array(self.levels), {"units": "1"}),
+                    "analyte": list(self.names)},
+            attrs=plain_attrs(evaluations=int(self.evaluations), **extra))
+
     def concentration(self, q_max):
         """The thresholds as inlet concentrations ``c0 = x q_max`` (unit of ``q_max``)."""
         return self.loading * check_positive("q_max", q_max)
@@ -716,7 +758,7 @@ def competition_threshold(column: Column, analytes, *, levels=(1e-3, 1e-2), c0=1
                           compressible: bool = True, n_cells: int | None = None,
                           dt: float | None = None, order: int = 5, time_scheme: str = "sdirk4",
                           tol: float = 1e-3, rtol: float = 1e-4,
-                          x_start: float = 1e-6) -> CompetitionThresholds:
+                          x_start: float = 1e-6, progress: bool = False) -> CompetitionThresholds:
     """Loading ratio ``x = c0 / q_max`` at which each peak's retention time moves by ``levels``.
 
     For each analyte i and level l, the root of ``|shift_i(x)| = l`` (see
@@ -736,7 +778,11 @@ def competition_threshold(column: Column, analytes, *, levels=(1e-3, 1e-2), c0=1
         Relative tolerance of the root in x, in [1e-12, 0.1].
     x_start : float
         First loading ratio tried (> 0).
+    progress : bool
+        A tqdm bar over the (level, analyte) roots.
 
+    Notes
+    -----
     Other parameters as :func:`retention_shift`.
 
     Returns
@@ -750,12 +796,18 @@ def competition_threshold(column: Column, analytes, *, levels=(1e-3, 1e-2), c0=1
         raise ValueError(f"levels must be increasing and lie in (0, 1), got {lv.tolist()}")
     rtol = check_in_range("rtol", rtol, 1e-12, 0.1)
     x_start = check_positive("x_start", x_start)
+    progress = check_progress(progress)
     model = _model(column, analytes, c0, injection_time, injection, compressible, n_cells, dt,
                    order, time_scheme, tol)
     na = len(model.analytes)
     roots = np.empty((lv.size, na))
     at_root = np.empty((lv.size, na))
     model.shift(x_start)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=lv.size * na, desc="competition_threshold", unit="root", leave=False)
     for j, level in enumerate(lv):
         for i in range(na):
             name = model.analytes[i].name
@@ -778,6 +830,10 @@ def competition_threshold(column: Column, analytes, *, levels=(1e-3, 1e-2), c0=1
                         "up to c0/q_max = 1e12")
             roots[j, i] = brentq(f, lo, hi, xtol=1e-300, rtol=rtol, maxiter=200)
             at_root[j, i] = model.shift(roots[j, i])[i]
+            if bar is not None:
+                bar.update(1)
+    if bar is not None:
+        bar.close()
     return CompetitionThresholds(
         names=tuple(a.name for a in model.analytes), levels=tuple(lv.tolist()), loading=roots,
         shift=at_root, retention_time=model.base.copy(), evaluations=model.evaluations,

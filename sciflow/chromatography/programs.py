@@ -50,7 +50,6 @@ import numpy as np
 
 from .._validate import (
     check_array,
-    check_axes,
     check_choice,
     check_in_range,
     check_nonnegative,
@@ -158,8 +157,8 @@ class OvenProgram:
     ``reference`` end).
     """
 
-    times: object
-    temperatures: object
+    times: np.ndarray  # array_like in; stored as float ndarray
+    temperatures: np.ndarray
     gradient: ThermalGradient | None = None
 
     def __post_init__(self):
@@ -231,9 +230,9 @@ class OvenProgram:
 class PressureProgram:
     """Piecewise-linear absolute inlet and outlet pressures (Pa) at ``times`` (s)."""
 
-    times: object
-    inlet: object
-    outlet: object
+    times: np.ndarray  # array_like in; stored as float ndarrays
+    inlet: np.ndarray
+    outlet: np.ndarray
 
     def __post_init__(self):
         t = _times("times", self.times)
@@ -261,9 +260,9 @@ class FlowProgram:
     ``p_n``) and outlet pressure (Pa); the inlet pressure follows at every instant from
     ``p_in^2 = p_out^2 + 256/pi (p_n/T_n) kappa_L F``."""
 
-    times: object
-    flow: object
-    outlet: object = P_NORMAL
+    times: np.ndarray  # array_like in; stored as float ndarrays
+    flow: np.ndarray
+    outlet: np.ndarray = P_NORMAL  # type: ignore[assignment]  # a float default, stored as array
     T_n: float = 298.15
     p_n: float = P_NORMAL
 
@@ -306,7 +305,7 @@ class ProgrammedColumn:
     film_thickness: float
     gas: object
     oven: OvenProgram
-    pressure: object
+    pressure: PressureProgram | FlowProgram
 
     def __post_init__(self):
         for name in ("length", "diameter", "film_thickness"):
@@ -619,23 +618,26 @@ class RetentionTable:
 
     def to_xarray(self):
         """An xarray Dataset over the ``solute`` dimension (xarray imported lazily)."""
-        import xarray as xr
+        from ._surface import xarray
+
+        xr = xarray()
 
         return xr.Dataset(
             {"t_R": ("solute", self.t_R, {"units": "s"}),
              "sigma": ("solute", self.sigma, {"units": "s"}),
              "elution_temperature": ("solute", self.elution_temperature, {"units": "K"}),
-             "k_R": ("solute", self.k_R), "eluted": ("solute", self.eluted)},
-            coords={"solute": list(self.names)})
+             "k_R": ("solute", self.k_R, {"units": "1"}), "eluted": ("solute", self.eluted),
+             "n_steps": ("solute", np.asarray(self.n_steps))},
+            coords={"solute": list(self.names)},
+            attrs={"wall_time": float(self.wall_time), "holdup_time": float(self.holdup_time)})
 
     def plot(self, ax=None, *, t=None, annotate=True, **kwargs):
-        """Predicted chromatogram (Gaussian peaks of unit area); returns the Axes."""
-        import matplotlib.pyplot as plt
+        """Predicted chromatogram (Gaussian peaks of unit area, 1/s) at times ``t`` (s; default
+        4000 points on ``t_R +- 6 sigma`` of all peaks), the solutes' names at their t_R with
+        ``annotate``; ``kwargs`` go to the line. Returns the Axes."""
+        from ._surface import new_axes
 
-        if ax is None:
-            _, ax = plt.subplots(figsize=(8, 3))
-        else:
-            check_axes(ax)
+        ax = new_axes(ax, figsize=(8, 3))
         if t is None:
             lo = max(0.0, float(np.min(self.t_R - 6 * self.sigma)))
             hi = float(np.max(self.t_R + 6 * self.sigma))
@@ -796,6 +798,9 @@ def simulate_programmed(column: ProgrammedColumn, solutes, t, *, c0=1.0, injecti
         raise ValueError(f"c0 must be >= 0, got {c0.min()}")
     check_choice("method", method, ("fd", "exact"))
     check_choice("plate_height", plate_height, ("golay", "film"))
+    from ._surface import check_progress
+
+    progress = check_progress(progress)
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
                                 or workers < 1):
         raise ValueError(f"workers must be None or an integer >= 1, got {workers!r}")

@@ -272,6 +272,7 @@ class Solute:
         """``D_ag`` (m^2 s^-1 Pa K^-1.75) in ``gas``: given, or Fuller–Schettler–Giddings."""
         if self.D_ag is not None:
             return self.D_ag
+        assert self.formula is not None  # __post_init__: formula or D_ag is given
         return fuller_diffusivity(self.formula, gas, rings=self.rings)
 
     def replace(self, **changes) -> Solute:
