@@ -33,7 +33,7 @@ or `run_sweep(load_spec("spec.toml"), workers=...)`. The keys:
   booleans), or a table `{ range = [start, stop, step] }` (integers, as Python's `range`;
   `[stop]` and `[start, stop]` too), `{ linspace = [start, stop, num] }` or
   `{ geomspace = [start, stop, num] }` (as NumPy's). The grid names become the dimensions and
-  coordinates of the dataset; the last name varies fastest. A grid parameter named `seed` is an
+  coordinates of the dataset; the last name varies fastest. A grid of integer seeds (`rng`) is an
   ordinary parameter: a task's result depends on its parameters only, so every engine gives the
   serial result, bit for bit where the workers run the same software on the same kind of CPU.
 - `outputs` (required): the results to keep: numbers, booleans, strings or arrays whose shape

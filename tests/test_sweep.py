@@ -121,18 +121,18 @@ def test_transport_example_physics_and_process_pool():
 
 
 def test_chromatography_fit_sweep_small_and_process_pool():
-    spec = sw.load_spec(_spec_dict(CHROM, grid={"seed": {"range": [10]}}))
+    spec = sw.load_spec(_spec_dict(CHROM, grid={"rng": {"range": [10]}}))
     serial = sw.run_sweep(spec, progress=False)
-    assert dict(serial.sizes) == {"seed": 10, "peak": 2}
+    assert dict(serial.sizes) == {"rng": 10, "peak": 2}
     # 10 seeds x 2 peaks: sd(z) within 3 sd of 1 for 20 values (1 +- 3/sqrt(2*19)); 1.11 measured
     _check_fit_recovery(serial, std_band=(0.5, 1.5))
-    np.testing.assert_array_equal(serial.seed, np.arange(10))
+    np.testing.assert_array_equal(serial.rng, np.arange(10))
     pooled = sw.run_sweep(spec, workers=2, progress=False)
     _assert_same(serial, pooled)
     # the sweep is the function: seed 3 by hand gives the same numbers
     params = spec.parameters
-    one = fit_synthetic(seed=3, **params)
-    np.testing.assert_array_equal(serial.k_a.sel(seed=3).values, one["k_a"])
+    one = fit_synthetic(rng=3, **params)
+    np.testing.assert_array_equal(serial.k_a.sel(rng=3).values, one["k_a"])
 
 
 def _local_cluster(processes: bool):
@@ -151,7 +151,7 @@ def test_dask_local_cluster_matches_serial(tmp_path, capsys):
     try:
         transport = sw.run_sweep(SLAB, progress=False)
         _assert_same(transport, sw.run_sweep(SLAB, workers=client, progress=False))
-        spec = sw.load_spec(_spec_dict(CHROM, grid={"seed": {"range": [10]}}))
+        spec = sw.load_spec(_spec_dict(CHROM, grid={"rng": {"range": [10]}}))
         _assert_same(sw.run_sweep(spec, progress=False),
                      sw.run_sweep(spec, workers=client, progress=False))
         # the command's --scheduler path: main_sweep connects its own Client by address
@@ -180,7 +180,7 @@ def test_dask_process_cluster_100_chromatograms_match_serial():
         transport = sw.run_sweep(SLAB, progress=False)
         _assert_same(transport, sw.run_sweep(SLAB, workers=client, progress=False))
         chrom = sw.run_sweep(CHROM, progress=False)
-        assert dict(chrom.sizes) == {"seed": 100, "peak": 2}
+        assert dict(chrom.sizes) == {"rng": 100, "peak": 2}
         # 200 values: sd(z) within 3 sd of 1 (1 +- 3/sqrt(398) = 1 +- 0.15); 0.999 measured
         _check_fit_recovery(chrom, std_band=(0.85, 1.15))
         _assert_same(chrom, sw.run_sweep(CHROM, workers=client, progress=False))
@@ -261,7 +261,7 @@ def test_spec_loading_and_tasks():
                          "parameters": {"thickness": 1.0},
                          "outputs": ["iterations"]}).grid == {"c": (2, 5)}
     chrom = sw.load_spec(CHROM)
-    assert chrom.n_tasks == 100 and chrom.grid["seed"] == tuple(range(100))
+    assert chrom.n_tasks == 100 and chrom.grid["rng"] == tuple(range(100))
     # other modules only when allowed
     ok = sw.load_spec({"function": "math:hypot", "grid": {"x": [3.0]}, "parameters": {},
                        "outputs": ["real"]}, allow_any_module=True)
@@ -569,10 +569,10 @@ ROWS = [
                               out=str(_scratch() / "a.nc"), progress=False),
         SystemExit, r"^sciflow sweep: error: task .* ValueError: thickness must be > 0"),
     # the task functions
-    Row(fit_synthetic, "negative seed", lambda: fit_synthetic(seed=-1), ValueError,
-        r"seed must be >= 0"),
-    Row(fit_synthetic, "seed a float", lambda: fit_synthetic(seed=1.5), TypeError,
-        r"seed must be an integer"),
+    Row(fit_synthetic, "negative seed", lambda: fit_synthetic(rng=-1), ValueError,
+        r"rng must be a Generator or an integer seed >= 0"),
+    Row(fit_synthetic, "rng a float", lambda: fit_synthetic(rng=1.5), TypeError,
+        r"rng must be a numpy.random.Generator"),
     Row(fit_synthetic, "negative noise", lambda: fit_synthetic(noise=-0.1), ValueError,
         r"noise must be >= 0"),
     Row(fit_synthetic, "retention_time a string", lambda: fit_synthetic(retention_time="100"),

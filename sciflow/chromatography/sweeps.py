@@ -3,17 +3,18 @@ a dict of named scalars and fixed-shape arrays out; module-level, so they pickle
 process pools and Dask workers.
 
 ``fit_synthetic`` simulates a chromatogram with the exact (Thomas) model, adds seeded Gaussian
-noise and fits it with :func:`~sciflow.chromatography.fit`, so a sweep over ``seed`` is a Monte
-Carlo check of the fit: the true (k_a, k_d) are returned beside the fitted ones.
+noise and fits it with :func:`~sciflow.chromatography.fit`, so a sweep over ``rng`` (integer
+seeds) is a Monte Carlo check of the fit: the true (k_a, k_d) are returned beside the fitted ones.
 """
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
 
-from .._validate import check_array, check_int, check_nonnegative, check_positive
+from .._validate import as_rng, check_array, check_nonnegative, check_positive
 from .fit import fit
 from .model import Analyte, Column
 from .simulate import simulate
@@ -31,7 +32,7 @@ def _check_sequence(name: str, value, n: int | None = None) -> np.ndarray:
     return arr
 
 
-def fit_synthetic(*, seed: int = 0, noise: float = 0.01,
+def fit_synthetic(*, rng: int | np.random.Generator | None = 0, noise: float = 0.01,
                   retention_time: Sequence[float] = (100.0, 108.0),
                   peak_std: Sequence[float] = (2.5, 2.8), amplitude: float = 1000.0,
                   baseline: float = 5.0, injection_time: float = 1.0, dt: float = 0.2,
@@ -46,7 +47,8 @@ def fit_synthetic(*, seed: int = 0, noise: float = 0.01,
     relations of :mod:`~sciflow.chromatography.fit`. The signal is
     ``baseline + amplitude * sum_i y_i(t)`` on ``t = 0, dt, ..., t_end`` (default: the last
     peak's t_R + 10 sigma) plus white noise of standard deviation ``noise`` times the highest
-    point of the noise-free signal above the baseline, from ``numpy.random.default_rng(seed)``;
+    point of the noise-free signal above the baseline, from ``rng`` (a
+    ``numpy.random.Generator`` or an integer seed; a sweep grids over integer seeds);
     the fit searches as many peaks as given, with a constant baseline. The column is
     :class:`~sciflow.chromatography.Column` from the keyword arguments (SI units: m, K, Pa,
     Pa s, m/s), compressible flow.
@@ -59,7 +61,9 @@ def fit_synthetic(*, seed: int = 0, noise: float = 0.01,
         — each shape (n_peaks,) — and ``k_a_true``, ``k_d_true`` (n_peaks,), ``r2_total``,
         ``success`` (bool), ``nfev`` (int).
     """
-    seed = check_int("seed", seed, low=0)
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng < 0:
+        raise ValueError(f"rng must be a Generator or an integer seed >= 0, got {rng}")
+    gen = as_rng(rng)
     noise = check_nonnegative("noise", noise)
     t_r = _check_sequence("retention_time", retention_time)
     sd = _check_sequence("peak_std", peak_std, t_r.size)
@@ -92,8 +96,7 @@ def fit_synthetic(*, seed: int = 0, noise: float = 0.01,
     analytes = [Analyte(f"peak{i + 1}", float(a), float(d))
                 for i, (a, d) in enumerate(zip(k_a, k_d, strict=True))]
     clean = simulate(column, analytes, t, injection_time=injection_time, c0=amplitude).c
-    rng = np.random.default_rng(seed)
-    signal = baseline + clean + noise * clean.max() * rng.standard_normal(t.size)
+    signal = baseline + clean + noise * clean.max() * gen.standard_normal(t.size)
     r = fit(t, signal, column, len(analytes), injection_time=injection_time, progress=False)
     return {"k_a": r.k_a, "k_d": r.k_d, "amplitude": r.amplitude, "k_a_stderr": r.k_a_stderr,
             "k_d_stderr": r.k_d_stderr, "amplitude_stderr": r.amplitude_stderr,
