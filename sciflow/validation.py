@@ -419,9 +419,8 @@ def run_validation(validation_dir: Path | str | None = None, out: Path | str | N
         for task, name in zip(bar, names, strict=True):
             bar.set_postfix_str(name)
             raw.append(_run_case(task))
-            if progress:
-                bar.write(f"[{'PASS' if raw[-1]['passed'] else 'FAIL'}] {name} "
-                          f"({raw[-1]['wall_time_s']} s)")
+            bar.write(f"[{'PASS' if raw[-1]['passed'] else 'FAIL'}] {name} "
+                      f"({raw[-1]['wall_time_s']} s)")
     else:
         try:
             raw = map_tasks(_run_case, tasks, workers=workers, progress=progress,
@@ -430,12 +429,16 @@ def run_validation(validation_dir: Path | str | None = None, out: Path | str | N
             msg = f"{type(exc).__name__}: {exc}"
             raw = [{**_failed(n, n, msg, f"**error in the worker engine**: `{exc!r}`"),
                     "figure_bytes": {}, "wall_time_s": 0.0} for n in names]
+        for name, res in zip(names, raw, strict=True):
+            print(f"[{'PASS' if res['passed'] else 'FAIL'}] {name} ({res['wall_time_s']} s)")
     results = {}
     for name, res in zip(names, raw, strict=True):
         for fig, data in res.pop("figure_bytes", {}).items():
             (out / fig).write_bytes(data)
         results[name] = res
     _write_report(results, out, bool(quick), time.perf_counter() - t0, workers)
-    if progress:
-        print(f"report written to {out / 'index.md'}")
+    failed = [n for n, r in results.items() if not r["passed"]]
+    print(f"{len(results)} case(s), {len(results) - len(failed)} passed"
+          + (f", FAILED: {', '.join(failed)}" if failed else "")
+          + f"; report written to {out / 'index.md'}")
     return results
