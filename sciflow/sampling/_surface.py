@@ -7,44 +7,12 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_axes
+from .._surface import check_progress, new_axes, progress_iter, xarray
 
 __all__: list[str] = []
 
 
-def new_axes(ax: Any = None, **subplots_kw: Any) -> Any:
-    """``ax`` checked to be a matplotlib Axes, or a new figure's Axes when ``ax`` is None."""
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(**subplots_kw)
-        return ax
-    return check_axes(ax)
-
-
-def xarray() -> Any:
-    """The ``xarray`` module, or ImportError saying how to install it."""
-    try:
-        import xarray as xr
-    except ImportError:
-        raise ImportError("to_xarray needs xarray: pip install xarray") from None
-    return xr
-
-
-def check_progress(progress: Any) -> bool:
-    """``progress`` must be a bool (a tqdm bar is shown when True)."""
-    if not isinstance(progress, bool | np.bool_):
-        raise TypeError(f"progress must be a bool (True shows a tqdm bar), got {progress!r}")
-    return bool(progress)
-
-
-def progress_iter(it: Any, progress: bool, desc: str, total: int | None = None) -> Any:
-    """``it`` wrapped in a tqdm bar when ``progress`` (tqdm imported only then)."""
-    if not progress:
-        return it
-    from tqdm.auto import tqdm
-
-    return tqdm(it, desc=desc, total=total, leave=False)
+_SHARED = (check_progress, new_axes, progress_iter, xarray)  # re-exported
 
 
 def numpy_samples(x: Any) -> np.ndarray:
