@@ -14,6 +14,15 @@ def _square(x):
     return x * x
 
 
+def _bad_spec(text="function = [unclosed\n"):
+    import tempfile
+
+    f = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)
+    f.write(text)
+    f.close()
+    return f.name
+
+
 ROWS = [
     Row(parallel.map_tasks, "fn not callable", lambda: parallel.map_tasks(3, [1]), TypeError,
         r"fn must be callable"),
@@ -79,6 +88,15 @@ ROWS = [
     Row(cli.main, "workers and scheduler both",
         lambda: cli.main(["validate", "--workers", "2", "--scheduler", "tcp://x:1"]),
         SystemExit, r"^2$"),
+    Row(cli.main, "sweep spec missing",
+        lambda: cli.main(["sweep", "/no/such/spec.toml", "--no-progress"]), SystemExit,
+        r"^sciflow sweep: error: spec file '/no/such/spec.toml' not found$"),
+    Row(cli.main, "sweep spec malformed", lambda: cli.main(["sweep", _bad_spec(), "--no-progress"]),
+        SystemExit, r"^sciflow sweep: error: .*invalid TOML"),
+    Row(cli.main, "sweep spec with an unknown key",
+        lambda: cli.main(["sweep", _bad_spec('function = "sciflow.transport.sweeps:slab_leakage"'
+                                             '\nfrobnicate = 1\n'), "--no-progress"]),
+        SystemExit, r"^sciflow sweep: error: .*frobnicate"),
     Row(cli.main, "unknown command", lambda: cli.main(["frobnicate"]), SystemExit, r"^2$"),
 ]
 
