@@ -2,7 +2,7 @@
 
 * ``on_files``: publish ``notebooks/*.ipynb`` (outside ``docs_dir``) as pages without copying
   them: they are added to the file collection with their real path as the source, so
-  mkdocs-jupyter renders them (as stored: the build does not execute them) at
+  mkdocs-jupyter renders them (executed when ``SCIFLOW_DOCS_EXECUTE=true``, else as stored) at
   ``notebooks/<name>/``.
 * ``on_config``: the snippets extension (``docs/changelog.md`` includes ``CHANGELOG.md``)
   resolves paths against the repository root, whatever the working directory of the build.
