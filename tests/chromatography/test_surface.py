@@ -46,6 +46,7 @@ from sciflow.chromatography.overload import (
     retention_shift,
 )
 from tests._bad_input import Row, make_tests, public_callables
+from tests._surface import assert_result_surface
 
 matplotlib = pytest.importorskip("matplotlib")
 xr = pytest.importorskip("xarray")
@@ -284,10 +285,7 @@ def test_every_result_class_is_in_the_inventory_and_has_both_methods():
              if inspect.isclass(obj) and obj.__name__.endswith(RESULT_SUFFIXES)}
     assert found == set(INVENTORY), f"result classes not in INVENTORY: {found - set(INVENTORY)}"
     for cls in found:
-        sig = inspect.signature(cls.plot)
-        assert sig.parameters["ax"].default is None, cls
-        assert any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()), cls
-        assert list(inspect.signature(cls.to_xarray).parameters) == ["self"], cls
+        assert_result_surface(cls)
 
 
 @pytest.mark.parametrize("cls", list(INVENTORY), ids=IDS)

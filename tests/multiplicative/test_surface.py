@@ -27,6 +27,7 @@ from sciflow.multiplicative import (
 from sciflow.multiplicative.digits import SampleScores, class_mean_baseline
 
 from .._bad_input import Row, make_tests
+from .._surface import assert_result_surface
 
 matplotlib.use("Agg")
 xr = pytest.importorskip("xarray")
@@ -178,10 +179,7 @@ def test_every_result_class_is_in_the_inventory():
     missing = sorted(c.__name__ for c in found - set(INVENTORY))
     assert not missing, f"result classes missing from the surface inventory: {missing}"
     for cls in INVENTORY:
-        sig = inspect.signature(cls.plot)
-        assert list(sig.parameters)[:2] == ["self", "ax"] and sig.parameters["ax"].default is None
-        assert inspect.Parameter.VAR_KEYWORD in [p.kind for p in sig.parameters.values()]
-        assert callable(getattr(cls, "to_xarray", None))
+        assert_result_surface(cls)
 
 
 # ============================================================================ rng

@@ -48,6 +48,7 @@ from sciflow.sampling.solvers import SampleResult
 from sciflow.sampling.terminal_snr import TerminalSNRBias
 
 from .._bad_input import Row, make_tests
+from .._surface import assert_result_surface
 
 matplotlib.use("Agg")
 xr = pytest.importorskip("xarray")
@@ -382,10 +383,7 @@ def test_every_result_class_is_in_the_inventory():
     missing = sorted(c.__name__ for c in found - set(INVENTORY))
     assert not missing, f"result classes missing from the surface inventory: {missing}"
     for cls in INVENTORY:
-        assert callable(getattr(cls, "plot", None)) and callable(getattr(cls, "to_xarray", None))
-        sig = inspect.signature(cls.plot)
-        assert list(sig.parameters)[:2] == ["self", "ax"] and sig.parameters["ax"].default is None
-        assert inspect.Parameter.VAR_KEYWORD in [p.kind for p in sig.parameters.values()]
+        assert_result_surface(cls)
 
 
 def test_plot_passes_kwargs_to_the_artist():

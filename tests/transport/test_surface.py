@@ -26,6 +26,7 @@ from sciflow.transport.iterate import Discretisation
 from sciflow.transport.quadrature import Quadrature
 
 from .._bad_input import Row, make_tests, public_callables
+from .._surface import assert_result_surface
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -204,11 +205,7 @@ def test_every_result_class_is_in_the_inventory():
         "a public class of sciflow.transport is neither in INVENTORY (results: .plot and "
         "to_xarray) nor in NOT_RESULTS")
     for cls in INVENTORY:
-        sig = inspect.signature(cls.plot)
-        assert list(sig.parameters)[:2] == ["self", "ax"]
-        assert sig.parameters["ax"].default is None
-        assert any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
-        assert callable(cls.to_xarray)
+        assert_result_surface(cls)
     assert set(BUILD) == set(INVENTORY)
     assert transport.__all__  # the package exports its names
 
