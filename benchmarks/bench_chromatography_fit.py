@@ -10,7 +10,8 @@ Baselines measured in the same run:
   chi-square CDF (scipy.special.chndtr) at every point instead of the quadrature
   (``--no-marcum`` skips it: it takes about 1.5 minutes).
 
-Usage: ``python benchmarks/bench_chromatography_fit.py [--no-marcum]``
+Usage: ``python benchmarks/bench_chromatography_fit.py [--no-marcum] [--quick]`` (``--quick``:
+one timing of the windowed fit, no Marcum baseline).
 """
 
 import sys
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT  # noqa: E402
+from _common import ROOT, is_quick, record  # noqa: E402
 
 from sciflow.chromatography import Column  # noqa: E402
 from sciflow.chromatography.fit import fit  # noqa: E402
@@ -52,17 +53,22 @@ def timed(fn):
 def main(argv):
     t, y, column = load_progD()
     kw = dict(injection_time=0.05, baseline="linear", progress=False)
-    fast = [timed(lambda: fit(t, y, column, 17, **kw)) for _ in range(3)]
+    quick = is_quick(argv)
+    fast = [timed(lambda: fit(t, y, column, 17, **kw)) for _ in range(1 if quick else 3)]
     tf, res = min(fast, key=lambda v: v[0])
     print(f"progD, 17 peaks, {t.size} points")
-    print(f"  fit (windowed, quadrature): {tf:.2f} s (best of 3; target < 10 s), "
+    print(f"  fit (windowed, quadrature): {tf:.2f} s (best of {len(fast)}; target < 10 s), "
           f"median R2 {np.median(res.r2):.4f}, {res.nfev} residual evaluations, "
           f"converged {res.success}")
     tj, joint = timed(lambda: fit(t, y, column, 17, window="full", **kw))
     print(f"  baseline: one joint fit over the full trace: {tj:.2f} s, median R2 "
           f"{np.median(joint.r2):.4f} (one linear baseline for the whole trace), "
           f"ratio x{tj / tf:.1f}")
-    if "--no-marcum" not in argv:
+    record("chrom.fit_speed", tf, baseline=tj,
+           note=f"{res.nfev} residual evaluations, converged {res.success}")
+    record("chrom.fit_r2", float(np.median(res.r2)), baseline=float(np.median(joint.r2)),
+           note=f"17 peaks, min R2 {np.min(res.r2):.4f}")
+    if "--no-marcum" not in argv and not quick:
         tm, marc = timed(lambda: fit(t, y, column, 17, algorithm="marcum", **kw))
         dk = np.max(np.abs(marc.k_d / res.k_d - 1.0))
         print(f"  baseline: windowed fit, model by the Marcum/chi-square CDF: {tm:.2f} s, "

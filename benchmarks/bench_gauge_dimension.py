@@ -32,10 +32,14 @@ import contextlib
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 
-from sciflow.gauge.dimension import METHODS, intrinsic_dimension
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import is_quick, record  # noqa: E402
+
+from sciflow.gauge.dimension import METHODS, intrinsic_dimension  # noqa: E402
 
 SKDIM_DEFAULT = ("lPCA", "MLE", "TwoNN", "DANCo", "MiND_ML", "CorrInt", "FisherS", "KNN", "MADA",
                  "MOM", "TLE", "GRIDE")
@@ -157,6 +161,7 @@ def main(argv=None):
     p.add_argument("--n-points", type=int, default=256)
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args(argv)
+    args.quick = args.quick or is_quick([])
     try:
         import skdim  # noqa: F401
     except ImportError:
@@ -172,6 +177,14 @@ def main(argv=None):
     res = run(ours, theirs, n=n, n_points=args.n_points, threads=args.threads)
     print_table(res)
     print(summary(res, ours))
+    theirs_run = [m for m in res["mae"] if m not in ours]
+    if theirs_run and "denoiser" in ours:
+        best = min(theirs_run, key=lambda m: res["mae"][m])
+        record("gauge.dimension_mae", res["mae"]["denoiser"], baseline=res["mae"][best],
+               note=f"n = {n}; best scikit-dimension here: {best} (of {len(theirs_run)})")
+        record("gauge.dimension_time", res["time"]["denoiser"],
+               baseline=res["time"].get("DANCo"),
+               note=f"n = {n}" + ("" if "DANCo" in res["time"] else "; DANCo not run"))
     return 0
 
 

@@ -16,6 +16,10 @@
     and float64, 10 and 50 steps. Target: sciflow below diffusers.
 (c) Observed convergence orders of every ODE solver on a 4-component mixture (VP linear,
     uniform log-SNR, 1 -> 1e-3): least-squares slope of log error vs log NFE.
+(d) DPM-Solver-v3 (issue 11) at NFE 5 and 10 on uniform log-SNR steps, statistics from 4,096
+    samples x 200 log-SNR nodes (quick: 1,024 x 50), against the better of DPM-Solver++(2M)
+    and UniPC-2 on the 8-Gaussian circle and on ``mixture_3d``: mean distance to the exact ODE
+    solution from 250 starts. Target: v3 error at least 1.5x smaller.
 
 Prints numbers; no asserts. ``python benchmarks/bench_sampling.py [--quick]``.
 """
@@ -28,14 +32,13 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import best_time  # noqa: E402
+from _common import QUICK, best_time, record  # noqa: E402
 
 from sciflow.sampling import SOLVERS, GaussianMixture, VPSchedule, sample  # noqa: E402
 from sciflow.sampling.datasets import gaussian_mixture_model  # noqa: E402
 from sciflow.sampling.optimize import optimize_steps  # noqa: E402
 
 VP = VPSchedule("linear")
-QUICK = "--quick" in sys.argv
 
 
 def vp_trained_betas(schedule=VP, n_train=1000):
@@ -126,6 +129,8 @@ def accuracy_vs_diffusers(nfe=10):
     print(f"    ratio sciflow/diffusers = {ratio:.3f}  (target <= 0.5: "
           f"{'MET' if ratio <= 0.5 else 'NOT MET'})")
     print(f"    optimised times: {np.array2string(r.steps, precision=5, separator=', ')}")
+    record("sampling.nfe10_vs_diffusers", r.heldout_error, baseline=e_d,
+           note=f"{best[1]} on optimised steps; {n_test} held-out starts")
     return ratio
 
 
@@ -154,6 +159,7 @@ def step_overhead():
     print(f"    {'dtype':8s} {'steps':>5s} {'sciflow (NumPy)':>16s} {'diffusers (torch)':>18s} "
           f"{'diffusers step only':>20s} {'ratio':>6s}")
     ratios = []
+    cases = []
     for dtype in (np.float32, np.float64):
         x0 = np.random.default_rng(0).standard_normal((n, 2)).astype(dtype)
         for n_steps in (10, 50):
@@ -193,11 +199,14 @@ def step_overhead():
             td = best_time(run_diffusers, repeat=15) / n_steps
             tds = best_time(run_diffusers_steps, repeat=15) / n_steps
             ratios.append(ts_ / td)
+            cases.append((ts_ * 1e6, td * 1e6, f"{np.dtype(dtype).name}, {n_steps} steps"))
             print(f"    {np.dtype(dtype).name:8s} {n_steps:5d} {ts_ * 1e6:13.1f} us "
                   f"{td * 1e6:15.1f} us {tds * 1e6:17.1f} us {ts_ / td:6.2f}")
     worst = max(ratios)
     print(f"    worst ratio sciflow/diffusers = {worst:.2f}  (target < 1: "
           f"{'MET' if worst < 1 else 'NOT MET'})")
+    ts_us, td_us, label = cases[int(np.argmax(ratios))]
+    record("sampling.step_overhead", ts_us, baseline=td_us, note=f"worst case: {label}")
     return worst
 
 
@@ -231,16 +240,46 @@ def observed_orders():
           "1 -> 1e-3, 64 samples, no lower-order final steps")
     print(f"    {'solver':40s} {'NFE':>20s} {'error (first .. last)':>24s} {'order':>6s} "
           f"{'theory':>6s}")
+    dev = []
     missing = sorted(set(SOLVERS) - {s for s, *_ in ORDERS} - {"dpmpp_2m_sde", "dpmpp_3m_sde"})
     for solver, nfes, opts, theory in ORDERS:
         errs = [mean_err(sample(model, x_T, VP, solver=solver, nfe=n, lower_order_final=False,
                                 **opts), exact) for n in nfes]
         p = -np.polyfit(np.log(nfes), np.log(errs), 1)[0]
         name = solver + (f" {opts}" if opts else "")
+        dev.append((abs(p - theory), name))
         print(f"    {name:40s} {str(nfes):>20s} {errs[0]:11.2e} .. {errs[-1]:9.2e} {p:6.2f} "
               f"{theory:6d}")
     if missing:
         print(f"    (not listed: {missing})")
+    worst = max(dev)
+    record("sampling.orders", worst[0], note=f"worst: {worst[1]}; {len(dev)} solver variants")
+
+
+# ============================================================================ (d)
+def dpm_solver_v3():
+    from sciflow.sampling.dpmv3 import empirical_model_statistics
+    from sciflow.sampling.mixtures import eight_gaussians, mixture_3d
+
+    n_stat, n_lambda = (1024, 50) if QUICK else (4096, 200)
+    print(f"\n(d) DPM-Solver-v3 vs the better of DPM-Solver++(2M) / UniPC-2, uniform log-SNR, "
+          f"statistics {n_stat} samples x {n_lambda} nodes, 250 starts")
+    for name, gm in (("8 Gaussians", eight_gaussians()), ("mixture_3d", mixture_3d())):
+        model = gm.bind(VP)
+        ems = empirical_model_statistics(model, VP, gm.sample(n_stat, rng=0),
+                                         n_lambda=n_lambda, rng=0)
+        x_T = np.random.default_rng(1).standard_normal((250, gm.dim))
+        ref = gm.exact_ode_solution(x_T, VP, 1.0, 1e-3)
+        for nfe in (5, 10):
+            err = {s: mean_err(sample(model, x_T, VP, solver=s, nfe=nfe,
+                                      spacing="uniform_lambda",
+                                      **({"ems": ems} if s == "dpm_solver_v3" else {})), ref)
+                   for s in ("dpmpp_2m", "unipc_2", "dpm_solver_v3")}
+            best = min(("dpmpp_2m", "unipc_2"), key=err.get)
+            print(f"    {name:12s} NFE {nfe:2d}: " + ", ".join(f"{k} {v:.3e}"
+                                                            for k, v in err.items()))
+            record("sampling.dpm_solver_v3", err["dpm_solver_v3"], baseline=err[best],
+                   note=f"{name}, NFE {nfe}; baseline {best}")
 
 
 def main():
@@ -254,6 +293,7 @@ def main():
         accuracy_vs_diffusers()
         step_overhead()
     observed_orders()
+    dpm_solver_v3()
 
 
 if __name__ == "__main__":

@@ -8,6 +8,10 @@
 2. Source iteration vs DSA vs GMRES vs GMRES+DSA on a homogeneous slab, c = 0.999, S16,
    1-mfp cells, tol 1e-10: iterations, sweeps, wall time.
 3. DSA iterations and measured spectral radius versus cell thickness, 0.01-100 mfp.
+
+    python benchmarks/bench_transport_sweep.py [--quick]
+
+(``--quick``: 5,000-cell sweep, fewer repeats; the slab problems are the same.)
 """
 
 import os
@@ -20,7 +24,7 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "1")  # one core (the sweep is serial
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import best_time  # noqa: E402
+from _common import QUICK, best_time, record  # noqa: E402
 
 from sciflow.transport import Material, Region, Slab, gauss_legendre, solve  # noqa: E402
 from sciflow.transport._kernels import sweep, sweep_coefficients  # noqa: E402
@@ -78,8 +82,8 @@ def throughput(order=16, cells=20_000):
     phi_r, lo_r, ro_r = ref()
     diff = max(np.max(np.abs(phi_f - phi_r)) / np.max(np.abs(phi_r)),
                np.max(np.abs(lo_f - lo_r)), np.max(np.abs(ro_f - ro_r)))
-    t_fast = best_time(fast, repeat=15)
-    t_ref = best_time(ref, repeat=3)
+    t_fast = best_time(fast, repeat=5 if QUICK else 15)
+    t_ref = best_time(ref, repeat=1 if QUICK else 3)
     updates = cells * order
     r_fast, r_ref = updates / t_fast, updates / t_ref
     print(f"sweep S{order}, {cells:,} cells, one group, isotropic ({updates:,} cell-angle updates "
@@ -88,6 +92,8 @@ def throughput(order=16, cells=20_000):
           f"(target >= {TARGET:.1e}: {'MET' if r_fast >= TARGET else 'NOT MET'})")
     print(f"  NumPy ref.   : {t_ref * 1e3:8.3f} ms  {r_ref:.3e} updates/s")
     print(f"  ratio numba/NumPy: x{r_fast / r_ref:.0f}; max relative difference {diff:.1e}")
+    record("transport.sweep_throughput", r_fast, baseline=r_ref,
+           note=f"S{order}, {cells:,} cells; max relative difference {diff:.0e}")
     return r_fast
 
 
@@ -99,6 +105,7 @@ def accelerations(c=0.999, order=16, cells=200):
     print(f"  {'scheme':10s} {'iterations':>10s} {'sweeps':>7s} {'wall (s)':>9s} {'rho':>8s}"
           f" {'phi(centre)':>12s}")
     ref = None
+    iterations = {}
     for accel in ("none", "dsa", "gmres", "gmres+dsa"):
         solve(Slab([Region(m, 4.0, source=1.0, cells=4)]), order=order, accel=accel)  # warm
         t0 = time.perf_counter()
@@ -108,11 +115,19 @@ def accelerations(c=0.999, order=16, cells=200):
         ref = mid if ref is None else ref
         print(f"  {accel:10s} {sol.iterations:10d} {sol.sweeps:7d} {t:9.3f} "
               f"{sol.spectral_radius:8.4f} {mid:12.8f}")
+        iterations[accel] = (sol.iterations, sol.sweeps)
+    si = iterations["none"][0]
+    for key, accel in (("transport.dsa_iterations", "dsa"),
+                       ("transport.gmres_dsa_iterations", "gmres+dsa")):
+        record(key, iterations[accel][0], baseline=si,
+               note=f"{cells} cells; {iterations[accel][1]} sweeps; GMRES alone "
+                    f"{iterations['gmres'][0]}")
 
 
 def dsa_vs_thickness(c=0.999, order=16, cells=100):
     print(f"\nDSA vs cell thickness: c = {c}, S{order}, {cells} cells, uniform source, tol 1e-10")
     print(f"  {'h (mfp)':>8s} | {'vacuum/vacuum':>20s} | {'reflective/reflective':>22s}")
+    its = {"vacuum": [], "reflective": []}
     for h in (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0):
         cols = []
         for left, right in (("vacuum", "vacuum"), ("reflective", "reflective")):
@@ -120,12 +135,17 @@ def dsa_vs_thickness(c=0.999, order=16, cells=100):
                         left=left, right=right)
             sol = solve(slab, order=order, accel="dsa", tol=1e-10, max_iter=20_000)
             cols.append(f"{sol.iterations:4d} it, rho {sol.spectral_radius:.3f}")
+            its[left].append(sol.iterations)
         print(f"  {h:8.2f} | {cols[0]:>20s} | {cols[1]:>22s}")
     print("  (Fourier bound of consistent DSA with diamond difference, infinite medium: 0.2247)")
+    v = its["vacuum"]
+    record("transport.dsa_thickness", max(v) - min(v),
+           note=f"vacuum: {min(v)}-{max(v)} it; reflective: {min(its['reflective'])}-"
+                f"{max(its['reflective'])} it")
 
 
 def main():
-    throughput()
+    throughput(cells=5_000 if QUICK else 20_000)
     accelerations()
     dsa_vs_thickness()
 

@@ -61,7 +61,7 @@ ROWS = [
         lambda: cli.main(["validate", "--quick", "no_such_case"]), SystemExit,
         r"^sciflow validate: error: only names unknown validation case"),
     Row(cli.main, "unknown benchmark", lambda: cli.main(["bench", "no_such_benchmark"]),
-        SystemExit, r"^sciflow bench: error: no benchmark matches \['no_such_benchmark'\]"),
+        SystemExit, r"^sciflow bench: error: names: no benchmark matches \['no_such_benchmark'\]"),
     Row(parallel.connect, "address not a string", lambda: parallel.connect(8786), TypeError,
         r"address must be a string like 'tcp://host:8786'"),
     Row(parallel.connect, "address without a scheme", lambda: parallel.connect("localhost:8786"),
