@@ -47,3 +47,14 @@ def plain_attrs(**attrs: Any) -> dict[str, Any]:
             val = np.asarray(val)
         out[key] = val
     return out
+
+
+def trajectory_vars(trajectory: Any, times: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """xarray data and coordinates of a recorded trajectory: ``trajectory`` (t, sample, ...)
+    on the schedule times ``t``; both empty when nothing was recorded."""
+    if trajectory is None:
+        return {}, {}
+    traj = np.stack([numpy_samples(v) for v in trajectory])
+    data = {"trajectory": (sample_dims(traj, ("t", "sample")), traj,
+                           {"long_name": "state at each time"})}
+    return data, {"t": ("t", times, {"long_name": "schedule time", "units": "1"})}

@@ -138,20 +138,15 @@ class EncodeResult:
     def to_xarray(self):
         """``x`` the latent (sample, dim), ``trajectory`` (t, sample, dim) on the increasing
         times ``t`` when recorded, ``iterations`` per entry; the rest in attrs."""
-        from ._surface import numpy_samples, plain_attrs, sample_dims, xarray
+        from ._surface import numpy_samples, plain_attrs, sample_dims, trajectory_vars, xarray
 
         xr = xarray()
         x = numpy_samples(self.x)
+        traj, coords = trajectory_vars(self.trajectory, self.times)
         data = {"x": (sample_dims(x), x, {"long_name": "latent at t_start"}),
                 "iterations": ("entry", np.asarray(self.iterations, dtype=int),
-                               {"long_name": "corrections per sampler step"})}
-        coords = {}
-        if self.trajectory is not None:
-            traj = np.stack([numpy_samples(v) for v in self.trajectory])
-            data["trajectory"] = (sample_dims(traj, ("t", "sample")), traj,
-                                  {"long_name": "state at each time"})
-            coords["t"] = ("t", self.times, {"long_name": "schedule time", "units": "1"})
-        else:
+                               {"long_name": "corrections per sampler step"}), **traj}
+        if self.trajectory is None:
             coords["t_grid"] = ("t_grid", self.times, {"long_name": "schedule time",
                                                        "units": "1"})
         return xr.Dataset(data, coords=coords, attrs=plain_attrs(

@@ -806,17 +806,12 @@ class SampleResult:
     def to_xarray(self):
         """``x`` (sample, dim) and, when recorded, ``trajectory`` (t, sample, dim) on the
         decreasing schedule times ``t``; solver, nfe, orders and wall time (s) in attrs."""
-        from ._surface import numpy_samples, plain_attrs, sample_dims, xarray
+        from ._surface import numpy_samples, plain_attrs, sample_dims, trajectory_vars, xarray
 
         xr = xarray()
         x = numpy_samples(self.x)
-        data = {"x": (sample_dims(x), x, {"long_name": "final samples"})}
-        coords = {}
-        if self.trajectory is not None:
-            traj = np.stack([numpy_samples(v) for v in self.trajectory])
-            data["trajectory"] = (sample_dims(traj, ("t", "sample")), traj,
-                                  {"long_name": "state at each time"})
-            coords["t"] = ("t", self.times, {"long_name": "schedule time", "units": "1"})
+        traj, coords = trajectory_vars(self.trajectory, self.times)
+        data = {"x": (sample_dims(x), x, {"long_name": "final samples"}), **traj}
         return xr.Dataset(data, coords=coords, attrs=plain_attrs(
             solver=self.solver, nfe=self.nfe, orders=self.orders,
             wall_time=self.wall_time, wall_time_units="s"))
