@@ -336,9 +336,8 @@ def test_moments_plot_of_a_zero_width_peak_marks_t_r_only():
 
 
 # ---- rng: the stochastic functions of the core ---------------------------------------------
-# optimize_program draws its Latin-hypercube start points from rng; it is the only public
-# function of sciflow.chromatography that takes rng (sweeps.fit_synthetic, a task of
-# ``sciflow sweep``, draws its noise from an integer ``seed`` keyword instead).
+# optimize_program draws its Latin-hypercube start points from rng; sweeps.fit_synthetic (a task
+# of ``sciflow sweep``) draws its noise from rng too, tested in tests/test_sweep.py.
 def _key(o: ProgramOptimum):
     return (tuple(sorted(o.parameters.items())), o.run_time, o.nfev)
 
