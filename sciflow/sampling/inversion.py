@@ -273,6 +273,18 @@ def _max_abs(xp, a):
     return float(np.max(np.abs(np.asarray(xp.to_numpy(a), dtype=float))))
 
 
+def _keep_best(best_z, best_f, best_res, zn, fn, yn):
+    """Per sample (row), keep the iterate with the lowest residual max |f - y| so far; returns
+    the updated (best_z, best_f, best_res) and this iterate's residuals (``best_*`` None at
+    the first call)."""
+    res_s = np.max(np.abs(fn - yn), axis=1)
+    if best_res is None:
+        return zn.copy(), fn.copy(), res_s, res_s
+    better = res_s < best_res
+    best_z[better], best_f[better] = zn[better], fn[better]
+    return best_z, best_f, np.where(better, res_s, best_res), res_s
+
+
 def _rows(xp, a, d):
     """``a`` as a float64 NumPy array of rows (one sample a row, shape ``(M, d)``)."""
     return np.asarray(xp.to_numpy(a), dtype=float).reshape(-1, d)
@@ -523,13 +535,7 @@ def _exact_stepwise(cls, f, schedule, times, orders, opts, xp, x, tol, max_iter,
             f.step = i
             phi_z = samp.step(i, z)[1]
             zn, fn = _rows(xp, z, d), _rows(xp, phi_z, d)
-            res_s = np.max(np.abs(fn - yn), axis=1)
-            if best_res is None:
-                best_z, best_f, best_res = zn.copy(), fn.copy(), res_s
-            else:
-                better = res_s < best_res
-                best_z[better], best_f[better] = zn[better], fn[better]
-                best_res = np.where(better, res_s, best_res)
+            best_z, best_f, best_res, res_s = _keep_best(best_z, best_f, best_res, zn, fn, yn)
             res = float(np.max(best_res))
             hist.append(float(np.max(res_s)))
             if res <= tol or k == max_iter:
@@ -605,13 +611,7 @@ def _exact_global(cls, f, model, schedule, times, orders, opts, xp, x0, tol, max
     for k in progress_iter(range(max_iter + 1), progress, "exact encode (iterations)"):
         sz = run(z)
         zn, fn = _rows(xp, z, d), _rows(xp, sz, d)
-        res_s = np.max(np.abs(fn - yn), axis=1)
-        if best_res is None:
-            best_z, best_f, best_res = zn.copy(), fn.copy(), res_s
-        else:
-            better = res_s < best_res
-            best_z[better], best_f[better] = zn[better], fn[better]
-            best_res = np.where(better, res_s, best_res)
+        best_z, best_f, best_res, res_s = _keep_best(best_z, best_f, best_res, zn, fn, yn)
         res = float(np.max(best_res))
         hist.append(float(np.max(res_s)))
         iters = k
